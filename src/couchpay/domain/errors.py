@@ -1,0 +1,120 @@
+"""The one exception tree of couchpay.
+
+Every error that can reach a user is a ``CouchpayError`` with a stable snake_case ``code``
+and a user-safe sentence. ``protocol.py`` is the only place these become replies.
+
+    CouchpayError
+    ├── BadRequest                 bad_request       malformed frame / invalid message
+    │   ├── FrameTooLarge          frame_too_large
+    │   └── UnknownAction          unknown_action
+    ├── Unauthorized               unauthorized      token or userId/cogId mismatch
+    ├── NotFound                   not_found         no such record *for this user*
+    ├── CardNotValid               card_not_valid    not the user's, inactive, not live, expired
+    ├── CardChecksFailed           card_checks_failed  Stripe's cvc/zip checks failed
+    ├── ItemUnavailable            item_unavailable
+    ├── PriceMismatch              price_mismatch
+    ├── RequestIdReused            request_id_reused  same requestId, different purchase
+    ├── AuthenticationIncomplete   authentication_incomplete  3-D Secure not finished
+    └── PaymentError               (gateway errors, mapped at the Stripe boundary)
+        ├── CardDeclined           Stripe's code, e.g. card_declined, expired_card
+        ├── PaymentRejected        Stripe refused the request (invalid_request, idempotency)
+        └── GatewayUnavailable     payment_processing: outcome unknown (timeout, 5xx, network)
+"""
+
+from __future__ import annotations
+
+
+class CouchpayError(Exception):
+    code = "internal_error"
+    default_message = "Something went wrong on our side."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        self.message = message or self.default_message
+        if code is not None:
+            self.code = code
+        super().__init__(self.message)
+
+
+class BadRequest(CouchpayError):
+    code = "bad_request"
+    default_message = "The request is not valid."
+
+
+class FrameTooLarge(BadRequest):
+    code = "frame_too_large"
+    default_message = "The frame is larger than 32 KB."
+
+
+class UnknownAction(BadRequest):
+    code = "unknown_action"
+    default_message = "Unknown action."
+
+
+class Unauthorized(CouchpayError):
+    code = "unauthorized"
+    default_message = "You are not allowed to do that."
+
+
+class NotFound(CouchpayError):
+    code = "not_found"
+    default_message = "Not found."
+
+
+class CardNotValid(CouchpayError):
+    code = "card_not_valid"
+    default_message = "This card cannot be used: it is not in your wallet, or it is expired."
+
+
+class CardChecksFailed(CouchpayError):
+    code = "card_checks_failed"
+    default_message = "The card's security code or postal code did not match."
+
+
+class ItemUnavailable(CouchpayError):
+    code = "item_unavailable"
+    default_message = "An item in the cart is no longer available."
+
+
+class PriceMismatch(CouchpayError):
+    code = "price_mismatch"
+    default_message = "A price in the cart has changed; please review the cart."
+
+
+class RequestIdReused(CouchpayError):
+    code = "request_id_reused"
+    default_message = "This requestId was already used for a different purchase."
+
+
+class AuthenticationIncomplete(CouchpayError):
+    code = "authentication_incomplete"
+    default_message = "The card's 3-D Secure check is not finished yet."
+
+
+class PaymentError(CouchpayError):
+    code = "payment_failed"
+    default_message = "The payment did not go through."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        payment_intent_id: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.payment_intent_id = payment_intent_id
+
+
+class CardDeclined(PaymentError):
+    code = "card_declined"
+    default_message = "Your card was declined."
+
+
+class PaymentRejected(PaymentError):
+    code = "payment_rejected"
+    default_message = "The payment provider refused the request."
+
+
+class GatewayUnavailable(PaymentError):
+    code = "payment_processing"
+    default_message = "The payment provider did not answer; the payment is being checked."

@@ -1,0 +1,47 @@
+"""Cart totals in integer cents. Rates are configuration, never floats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from couchpay.domain.catalog import CatalogItem
+
+DEFAULT_STREAMING_RATE = Fraction(10, 100)
+
+
+@dataclass(frozen=True)
+class CartLine:
+    item: CatalogItem
+    quantity: int
+
+    @property
+    def line_cents(self) -> int:
+        return self.item.price_cents * self.quantity
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal_cents: int
+    streaming_cost_cents: int
+    shipping_cents: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.subtotal_cents + self.streaming_cost_cents + self.shipping_cents
+
+
+def round_half_up(value: Fraction) -> int:
+    """Round a non-negative exact fraction of cents to whole cents, halves going up."""
+    if value < 0:
+        raise ValueError("amounts are never negative")
+    whole, rest = divmod(value.numerator, value.denominator)
+    return whole + (1 if 2 * rest >= value.denominator else 0)
+
+
+def price_cart(lines: list[CartLine], streaming_rate: Fraction = DEFAULT_STREAMING_RATE) -> Totals:
+    """subtotal = Σ price × qty; streaming = rate × subtotal (half up); shipping = Σ ship × qty."""
+    subtotal = sum(line.line_cents for line in lines)
+    shipping = sum(line.item.shipping_cents * line.quantity for line in lines)
+    streaming = round_half_up(Fraction(subtotal) * streaming_rate)
+    return Totals(subtotal, streaming, shipping)

@@ -1,0 +1,74 @@
+"""Purchase transaction records. Written ``pending`` before Stripe is called, settled after."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from couchpay.domain.statuses import PurchaseStatus
+
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    item_id: str
+    name: str
+    unit_price_cents: int
+    quantity: int
+    shipping_cents: int = 0
+
+
+@dataclass(frozen=True)
+class Purchase:
+    transaction_id: str
+    request_id: str
+    request_hash: str
+    user_id: str
+    card_id: str | None
+    card_brand: str
+    card_last_four: str
+    items: tuple[PurchaseLine, ...]
+    subtotal_cents: int
+    streaming_cost_cents: int
+    shipping_cents: int
+    total_cents: int
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    payment_method_id: str = ""
+    payment_intent_id: str | None = None
+    active: bool = True
+    status: PurchaseStatus = PurchaseStatus.PENDING
+    failure_code: str | None = None
+    failure_message: str | None = None
+    stripe_response: dict[str, Any] = field(default_factory=dict)
+
+    def settled_as(
+        self,
+        status: PurchaseStatus,
+        now: datetime,
+        *,
+        payment_intent_id: str | None = None,
+        failure_code: str | None = None,
+        failure_message: str | None = None,
+        stripe_response: dict[str, Any] | None = None,
+    ) -> Purchase:
+        return replace(
+            self,
+            status=status,
+            updated_at=now,
+            payment_intent_id=payment_intent_id or self.payment_intent_id,
+            failure_code=failure_code,
+            failure_message=failure_message,
+            stripe_response=stripe_response
+            if stripe_response is not None
+            else self.stripe_response,
+        )
+
+
+def request_hash(payment_source: str, lines: list[tuple[str, int, int]]) -> str:
+    """A stable digest of what a purchase request asks for: same requestId must mean the same."""
+    body = json.dumps([payment_source, sorted(lines)], separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()

@@ -1,0 +1,82 @@
+"""The payment-gateway port: what couchpay needs from Stripe, in our own types.
+
+Adapters raise only ``couchpay.domain.errors.PaymentError`` subclasses."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from couchpay.domain.cards import CardFacts
+from couchpay.domain.statuses import PaymentIntentStatus
+
+
+@dataclass(frozen=True)
+class PaymentIntentResult:
+    id: str
+    status: PaymentIntentStatus
+    amount: int
+    currency: str
+    client_secret: str | None = None
+    payment_method_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    """What we keep on the record: no client secret, no card data, no full response."""
+
+
+@dataclass(frozen=True)
+class SetupIntentResult:
+    id: str
+    status: str
+    customer_id: str | None
+    payment_method_id: str | None
+    client_secret: str | None = None
+
+
+class PaymentGateway(ABC):
+    @abstractmethod
+    def create_customer(self, user_id: str, idempotency_key: str) -> str:
+        """Create a Stripe customer for our user; returns its id."""
+
+    @abstractmethod
+    def get_payment_method(self, payment_method_id: str) -> CardFacts:
+        """Re-read a PaymentMethod. Unknown id -> CardNotValid."""
+
+    @abstractmethod
+    def attach_payment_method(self, payment_method_id: str, customer_id: str) -> CardFacts:
+        """Attach for later use. Declined -> CardDeclined."""
+
+    @abstractmethod
+    def detach_payment_method(self, payment_method_id: str) -> None: ...
+
+    @abstractmethod
+    def create_setup_intent(self, customer_id: str, idempotency_key: str) -> SetupIntentResult: ...
+
+    @abstractmethod
+    def get_setup_intent(self, setup_intent_id: str) -> SetupIntentResult: ...
+
+    @abstractmethod
+    def pay(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        customer_id: str | None,
+        payment_method_id: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntentResult:
+        """Create and confirm a PaymentIntent in one call. A decline comes back as a result
+        (status requires_payment_method, error_code set) when the intent's id is known, else
+        raises CardDeclined."""
+
+    @abstractmethod
+    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntentResult: ...
+
+    @abstractmethod
+    def cancel_payment_intent(
+        self, payment_intent_id: str, idempotency_key: str
+    ) -> PaymentIntentResult: ...
