@@ -1,0 +1,85 @@
+"""A small async client for the couchpay WebSocket protocol.
+
+async with await CouchpayClient.connect("ws://127.0.0.1:8000/ws", token) as c:
+    reply = await c.call("get-items")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+
+class CouchpayClient:
+    def __init__(self, conn: ClientConnection) -> None:
+        self._conn = conn
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.pushed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(cls, url: str, token: str, **kwargs: Any) -> CouchpayClient:
+        sep = "&" if "?" in url else "?"
+        conn = await websockets.connect(f"{url}{sep}token={quote(token)}", max_size=2**20, **kwargs)
+        return cls(conn)
+
+    async def call(
+        self,
+        action: str,
+        message: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        timeout: float = 60.0,
+    ) -> dict[str, Any]:
+        """Send one request and wait for the reply with the same requestId."""
+        rid = request_id or str(uuid.uuid4())
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = future
+        try:
+            frame = {"action": action, "message": message or {}, "requestId": rid}
+            await self._conn.send(json.dumps(frame))
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiting.pop(rid, None)
+
+    async def send_raw(self, frame: str | bytes, timeout: float = 30.0) -> dict[str, Any]:
+        """Send any frame (even a broken one) and return the next reply nobody waits for."""
+        await self._conn.send(frame)
+        return await asyncio.wait_for(self.pushed.get(), timeout)
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self._conn:
+                reply = json.loads(raw)
+                future = self._waiting.pop(str(reply.get("requestId")), None)
+                if future is not None and not future.done():
+                    future.set_result(reply)
+                else:
+                    await self.pushed.put(reply)
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("connection closed"))
+
+    async def close(self) -> None:
+        await self._conn.close()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    async def __aenter__(self) -> CouchpayClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

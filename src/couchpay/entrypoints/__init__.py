@@ -1,0 +1,1 @@
+"""Ways in: the local Starlette server, the CLI (and later AWS Lambda handlers)."""

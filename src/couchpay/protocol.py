@@ -1,0 +1,89 @@
+"""Wire envelope <-> handlers. The only place where errors become replies.
+
+Request ``{"action", "message", "requestId"}``; reply ``{"action", "message", "requestId"}``.
+Envelope problems (bad JSON, unknown action, oversized frame, invalid message) answer with
+action ``error``; a failed use case answers with the action's own failure name."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from couchpay.domain.errors import BadRequest, CouchpayError, FrameTooLarge, Unauthorized
+from couchpay.domain.errors import UnknownAction as UnknownActionError
+from couchpay.routes import ROUTES, Route
+from couchpay.service.context import Services
+
+log = logging.getLogger(__name__)
+MAX_FRAME_BYTES = 32 * 1024
+ERROR_ACTION = "error"
+
+
+def reply(action: str, message: dict[str, Any], request_id: str | None) -> dict[str, Any]:
+    return {"action": action, "message": message, "requestId": request_id}
+
+
+def error_message(exc: CouchpayError) -> dict[str, Any]:
+    return {"code": exc.code, "error": exc.message}
+
+
+def handle_frame(svc: Services, user_id: str, raw: str | bytes) -> dict[str, Any]:
+    """Answer one frame from an authenticated user. Never raises."""
+    request_id: str | None = None
+    try:
+        envelope = _parse(raw)
+        request_id = envelope.get("requestId")
+        route = ROUTES[envelope["action"]]
+        msg = _validate(route, envelope.get("message", {}))
+    except CouchpayError as exc:
+        return reply(ERROR_ACTION, error_message(exc), request_id)
+    return _run(svc, user_id, route, msg, request_id)
+
+
+def _run(
+    svc: Services, user_id: str, route: Route, msg: Any, request_id: str | None
+) -> dict[str, Any]:
+    try:
+        if any(claimed not in (None, user_id) for claimed in (msg.user_id, msg.cog_id)):
+            raise Unauthorized("userId/cogId do not match the signed-in user.")
+        action, body = route.run(svc, user_id, msg, request_id)
+    except CouchpayError as exc:
+        return reply(route.failure, error_message(exc), request_id)
+    except Exception:
+        log.exception("unexpected error in %s", route.run.__name__)
+        return reply(route.failure, error_message(CouchpayError()), request_id)
+    return reply(action, body, request_id)
+
+
+def _parse(raw: str | bytes) -> dict[str, Any]:
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_FRAME_BYTES:
+        raise FrameTooLarge()
+    try:
+        envelope = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("The frame is not valid JSON.") from exc
+    if not isinstance(envelope, dict):
+        raise BadRequest("The frame must be a JSON object.")
+    request_id = envelope.get("requestId")
+    if request_id is not None and not (isinstance(request_id, str) and 0 < len(request_id) <= 128):
+        envelope["requestId"] = None
+        raise BadRequest("requestId must be a string of 1 to 128 characters.")
+    action = envelope.get("action")
+    if not isinstance(action, str) or action not in ROUTES:
+        raise UnknownActionError(f"Unknown action. Known: {', '.join(sorted(ROUTES))}.")
+    if not isinstance(envelope.get("message", {}), dict):
+        raise BadRequest("message must be a JSON object.")
+    return envelope
+
+
+def _validate(route: Route, message: dict[str, Any]) -> Any:
+    try:
+        return route.model.model_validate(message)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "message"
+        raise BadRequest(f"Invalid message: {where}: {first['msg']}.") from exc

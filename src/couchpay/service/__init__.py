@@ -1,0 +1,1 @@
+"""One plain handler function per action, over the ports in ``Services``."""

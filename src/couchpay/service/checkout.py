@@ -1,0 +1,119 @@
+"""Checking a cart and its payment source before anything is written or charged."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from couchpay.domain.errors import CardChecksFailed, CardNotValid, ItemUnavailable, PriceMismatch
+from couchpay.domain.pricing import CartLine, price_cart
+from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.service.cards import save_card
+from couchpay.service.context import Services
+from couchpay.service.customers import ensure_customer
+
+
+@dataclass(frozen=True)
+class CartItem:
+    item_id: str
+    price_cents: int
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class CartRequest:
+    items: tuple[CartItem, ...]
+    card_id: str | None = None
+    payment_method_id: str | None = None
+    save_card: bool = False
+
+    @property
+    def source_key(self) -> str:
+        return f"card:{self.card_id}" if self.card_id else f"pm:{self.payment_method_id}"
+
+
+@dataclass(frozen=True)
+class PaymentSource:
+    payment_method_id: str
+    customer_id: str | None
+    card_id: str | None
+    brand: str
+    last_four: str
+
+
+def check_cart(svc: Services, items: tuple[CartItem, ...]) -> list[CartLine]:
+    """Every item must exist, be on sale, and cost what the client thinks it costs."""
+    lines = []
+    for wanted in items:
+        item = svc.store.get_item(wanted.item_id)
+        if item is None or not item.active:
+            raise ItemUnavailable(f"Item {wanted.item_id} is not available.")
+        if item.price_cents != wanted.price_cents:
+            raise PriceMismatch(f"The price of {item.name} is now {item.price_cents} cents.")
+        lines.append(CartLine(item, wanted.quantity))
+    return lines
+
+
+def resolve_source(svc: Services, user_id: str, cart: CartRequest) -> PaymentSource:
+    now = svc.now()
+    if cart.card_id is not None:
+        card = svc.store.get_card(cart.card_id)
+        if card is None or card.user_id != user_id or not card.usable(now):
+            raise CardNotValid()
+        return PaymentSource(
+            card.card_token, card.stripe_customer_id, card.card_id, card.brand, card.last_four
+        )
+    pm_id = cart.payment_method_id or ""
+    if cart.save_card:
+        card = save_card(svc, user_id, pm_id)
+        return PaymentSource(
+            card.card_token, card.stripe_customer_id, card.card_id, card.brand, card.last_four
+        )
+    facts = svc.gateway.get_payment_method(pm_id)
+    customer_id = ensure_customer(svc, svc.store.ensure_user(user_id, now))
+    if facts.customer_id not in (None, customer_id):
+        raise CardNotValid("This card belongs to someone else.")
+    if (facts.exp_year, facts.exp_month) < (now.year, now.month):
+        raise CardNotValid("This card has expired.")
+    if facts.checks_failed:
+        raise CardChecksFailed()
+    return PaymentSource(pm_id, customer_id, None, facts.brand, facts.last_four)
+
+
+def build_purchase(
+    svc: Services,
+    user_id: str,
+    request_id: str,
+    digest: str,
+    lines: list[CartLine],
+    source: PaymentSource,
+) -> Purchase:
+    totals = price_cart(lines, svc.pricing.streaming_rate)
+    now = svc.now()
+    return Purchase(
+        transaction_id=str(uuid.uuid4()),
+        request_id=request_id,
+        request_hash=digest,
+        user_id=user_id,
+        card_id=source.card_id,
+        card_brand=source.brand,
+        card_last_four=source.last_four,
+        items=tuple(
+            PurchaseLine(
+                line.item.item_id,
+                line.item.name,
+                line.item.price_cents,
+                line.quantity,
+                line.item.shipping_cents,
+            )
+            for line in lines
+        ),
+        subtotal_cents=totals.subtotal_cents,
+        streaming_cost_cents=totals.streaming_cost_cents,
+        shipping_cents=totals.shipping_cents,
+        total_cents=totals.total_cents,
+        currency=svc.pricing.currency,
+        created_at=now,
+        updated_at=now,
+        payment_method_id=source.payment_method_id,
+    )

@@ -1,0 +1,226 @@
+"""Small in-memory fakes of the ports, for fast handler tests. The real adapters are tested
+against real SQLite and a real localstripe in tests/integration."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from couchpay.domain.cards import Card, CardFacts, User
+from couchpay.domain.catalog import CatalogItem
+from couchpay.domain.errors import BadRequest, CardDeclined, CardNotValid, GatewayUnavailable
+from couchpay.domain.purchases import Purchase
+from couchpay.domain.statuses import PaymentIntentStatus, PurchaseStatus
+from couchpay.ports.gateway import PaymentGateway, PaymentIntentResult, SetupIntentResult
+from couchpay.ports.store import Store
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users: dict[str, User] = {}
+        self.cards: dict[str, Card] = {}
+        self.items: dict[str, CatalogItem] = {}
+        self.purchases: dict[str, Purchase] = {}
+        self.events: set[str] = set()
+
+    def ensure_user(self, user_id: str, now: datetime) -> User:
+        with self.lock:
+            return self.users.setdefault(user_id, User(user_id, now))
+
+    def set_stripe_customer(self, user_id: str, customer_id: str) -> User:
+        with self.lock:
+            user = self.users[user_id]
+            if user.stripe_customer_id is None:
+                user = self.users[user_id] = replace(user, stripe_customer_id=customer_id)
+            return user
+
+    def set_default_card(self, user_id: str, card_id: str | None) -> None:
+        with self.lock:
+            self.users[user_id] = replace(self.users[user_id], default_card_id=card_id)
+
+    def add_card(self, card: Card) -> None:
+        self.cards[card.card_id] = card
+
+    def get_card(self, card_id: str) -> Card | None:
+        return self.cards.get(card_id)
+
+    def update_card(self, card: Card) -> None:
+        self.cards[card.card_id] = card
+
+    def list_cards(self, user_id: str) -> list[Card]:
+        return [c for c in self.cards.values() if c.user_id == user_id]
+
+    def put_item(self, item: CatalogItem) -> None:
+        self.items[item.item_id] = item
+
+    def get_item(self, item_id: str) -> CatalogItem | None:
+        return self.items.get(item_id)
+
+    def list_items(self) -> list[CatalogItem]:
+        return sorted((i for i in self.items.values() if i.active), key=lambda i: i.price_cents)
+
+    def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
+        with self.lock:
+            existing = self.get_purchase_by_request(purchase.user_id, purchase.request_id)
+            if existing is not None:
+                return existing, False
+            self.purchases[purchase.transaction_id] = purchase
+            return purchase, True
+
+    def get_purchase(self, transaction_id: str) -> Purchase | None:
+        return self.purchases.get(transaction_id)
+
+    def get_purchase_by_request(self, user_id: str, request_id: str) -> Purchase | None:
+        for p in list(self.purchases.values()):
+            if p.user_id == user_id and p.request_id == request_id:
+                return p
+        return None
+
+    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
+        with self.lock:
+            if self.purchases[purchase.transaction_id].status is not expected:
+                return False
+            self.purchases[purchase.transaction_id] = purchase
+            return True
+
+    def list_purchases(
+        self, user_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Purchase], str | None]:
+        mine = sorted(
+            (p for p in self.purchases.values() if p.user_id == user_id),
+            key=lambda p: (p.created_at, p.transaction_id),
+            reverse=True,
+        )
+        start = 0
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise BadRequest("invalid cursor")
+            start = int(cursor)
+        page = mine[start : start + limit]
+        more = start + limit < len(mine)
+        return page, str(start + limit) if more else None
+
+    def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
+        with self.lock:
+            first = event_id not in self.events
+            self.events.add(event_id)
+            return first
+
+
+# card numbers the fake knows, as the test cards of SPEC behave
+OK, THREE_DS, DECLINE_CHARGE, DECLINE_ATTACH = "4242", "3155", "0341", "0002"
+
+
+class FakeGateway(PaymentGateway):
+    def __init__(self) -> None:
+        self.ids = itertools.count(1)
+        self.methods: dict[str, tuple[CardFacts, str]] = {}
+        self.intents: dict[str, PaymentIntentResult] = {}
+        self.customers: list[str] = []
+        self.calls: list[str] = []
+        self.down = False
+
+    def card(self, kind: str = OK, fingerprint: str | None = None, **facts: Any) -> str:
+        pm_id = f"pm_{next(self.ids)}"
+        base = CardFacts(pm_id, fingerprint or f"fp_{kind}", "visa", kind, 12, 2099)
+        self.methods[pm_id] = (replace(base, **facts), kind)
+        return pm_id
+
+    def _check(self, call: str) -> None:
+        self.calls.append(call)
+        if self.down:
+            raise GatewayUnavailable()
+
+    def create_customer(self, user_id: str, idempotency_key: str) -> str:
+        self._check("create_customer")
+        self.customers.append(f"cus_{user_id}")
+        return f"cus_{user_id}"
+
+    def get_payment_method(self, payment_method_id: str) -> CardFacts:
+        self._check("get_payment_method")
+        if payment_method_id not in self.methods:
+            raise CardNotValid()
+        return self.methods[payment_method_id][0]
+
+    def attach_payment_method(self, payment_method_id: str, customer_id: str) -> CardFacts:
+        self._check("attach")
+        facts, kind = self.methods[payment_method_id]
+        if kind == DECLINE_ATTACH:
+            raise CardDeclined(code="card_declined")
+        facts = replace(facts, customer_id=customer_id)
+        self.methods[payment_method_id] = (facts, kind)
+        return facts
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        self._check("detach")
+        facts, kind = self.methods[payment_method_id]
+        self.methods[payment_method_id] = (replace(facts, customer_id=None), kind)
+
+    def create_setup_intent(self, customer_id: str, idempotency_key: str) -> SetupIntentResult:
+        self._check("create_setup_intent")
+        return SetupIntentResult("seti_1", "requires_payment_method", customer_id, None, "seti_1_s")
+
+    def get_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
+        self._check("get_setup_intent")
+        return SetupIntentResult(setup_intent_id, "succeeded", "cus_u1", "pm_1")
+
+    def pay(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        customer_id: str | None,
+        payment_method_id: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntentResult:
+        self._check("pay")
+        kind = self.methods[payment_method_id][1]
+        status = {
+            THREE_DS: PaymentIntentStatus.REQUIRES_ACTION,
+            DECLINE_CHARGE: PaymentIntentStatus.REQUIRES_PAYMENT_METHOD,
+        }.get(kind, PaymentIntentStatus.SUCCEEDED)
+        pi_id = f"pi_{next(self.ids)}"
+        intent = PaymentIntentResult(
+            pi_id,
+            status,
+            amount_cents,
+            currency,
+            client_secret=f"{pi_id}_secret",
+            payment_method_id=payment_method_id,
+            error_code="card_declined" if kind == DECLINE_CHARGE else None,
+            error_message="Your card was declined." if kind == DECLINE_CHARGE else None,
+            metadata=metadata,
+            summary={"id": pi_id, "status": status.value},
+        )
+        self.intents[pi_id] = intent
+        return intent
+
+    def complete_3ds(self, pi_id: str, success: bool) -> None:
+        """What the page's stripe.confirmCardPayment does at Stripe."""
+        intent = self.intents[pi_id]
+        if success:
+            self.intents[pi_id] = replace(intent, status=PaymentIntentStatus.SUCCEEDED)
+        else:
+            self.intents[pi_id] = replace(
+                intent,
+                status=PaymentIntentStatus.REQUIRES_PAYMENT_METHOD,
+                error_code="payment_intent_authentication_failure",
+                error_message="The provided PaymentMethod has failed authentication.",
+            )
+
+    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntentResult:
+        self._check("get_payment_intent")
+        return self.intents[payment_intent_id]
+
+    def cancel_payment_intent(
+        self, payment_intent_id: str, idempotency_key: str
+    ) -> PaymentIntentResult:
+        self._check("cancel")
+        intent = replace(self.intents[payment_intent_id], status=PaymentIntentStatus.CANCELED)
+        self.intents[payment_intent_id] = intent
+        return intent
