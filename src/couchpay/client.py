@@ -21,7 +21,7 @@ from websockets.asyncio.client import ClientConnection
 class CouchpayClient:
     def __init__(self, conn: ClientConnection) -> None:
         self._conn = conn
-        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self.pushed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._reader = asyncio.create_task(self._read())
 
@@ -38,16 +38,21 @@ class CouchpayClient:
         request_id: str | None = None,
         timeout: float = 60.0,
     ) -> dict[str, Any]:
-        """Send one request and wait for the reply with the same requestId."""
+        """Send one request and wait for the reply with the same requestId (replies to
+        several copies of one requestId are handed out in order)."""
         rid = request_id or str(uuid.uuid4())
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[rid] = future
+        self._waiting.setdefault(rid, []).append(future)
         try:
             frame = {"action": action, "message": message or {}, "requestId": rid}
             await self._conn.send(json.dumps(frame))
             return await asyncio.wait_for(future, timeout)
         finally:
-            self._waiting.pop(rid, None)
+            waiters = self._waiting.get(rid, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._waiting.pop(rid, None)
 
     async def send_raw(self, frame: str | bytes, timeout: float = 30.0) -> dict[str, Any]:
         """Send any frame (even a broken one) and return the next reply nobody waits for."""
@@ -58,14 +63,16 @@ class CouchpayClient:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self._conn:
                 reply = json.loads(raw)
-                future = self._waiting.pop(str(reply.get("requestId")), None)
-                if future is not None and not future.done():
-                    future.set_result(reply)
+                waiters = self._waiting.get(str(reply.get("requestId")), [])
+                pending = [f for f in waiters if not f.done()]
+                if pending:
+                    pending[0].set_result(reply)
                 else:
                     await self.pushed.put(reply)
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(ConnectionError("connection closed"))
+        for waiters in self._waiting.values():
+            for future in waiters:
+                if not future.done():
+                    future.set_exception(ConnectionError("connection closed"))
 
     async def close(self) -> None:
         await self._conn.close()

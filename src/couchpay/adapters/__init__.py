@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented on SQLite, Stripe, localstripe and local sockets."""

@@ -1,0 +1,155 @@
+"""Mapping between domain records and SQLite rows, the SQL built from it, and the history cursor.
+
+Columns are named exactly as the dataclass fields, so a field added to a record without a
+migration fails loudly. Datetimes are stored as fixed-width ISO-8601 UTC strings with microseconds
+(``2025-01-31T12:00:00.000000+00:00``), so text order is time order. Enums are stored as their
+values, booleans as 0/1, money as integer cents, nested data (purchase lines, the Stripe summary)
+as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import sqlite3
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from couchpay.domain.cards import Card, User
+from couchpay.domain.catalog import CatalogItem, ItemKind
+from couchpay.domain.errors import BadRequest
+from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.domain.statuses import CardStatus, PurchaseStatus
+
+Params = dict[str, Any]
+
+MAX_CURSOR_LENGTH = 512
+
+
+def dt_out(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("the store only takes timezone-aware datetimes")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def dt_in(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _column(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return dt_out(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict | tuple):
+        return json.dumps(value, separators=(",", ":"), default=dataclasses.asdict)
+    return value
+
+
+def to_params(record: Card | CatalogItem | Purchase) -> Params:
+    """Every field of ``record`` as a named SQL parameter, converted for storage."""
+    return {f.name: _column(getattr(record, f.name)) for f in dataclasses.fields(record)}
+
+
+def _dates(row: sqlite3.Row, *names: str) -> Params:
+    values = dict(row)
+    values.update({name: dt_in(values[name]) for name in names})
+    return values
+
+
+def user_from_row(row: sqlite3.Row) -> User:
+    return User(**_dates(row, "created_at"))
+
+
+def card_from_row(row: sqlite3.Row) -> Card:
+    values = _dates(row, "created_at", "updated_at")
+    values.update(active=bool(values["active"]), status=CardStatus(values["status"]))
+    return Card(**values)
+
+
+def item_from_row(row: sqlite3.Row) -> CatalogItem:
+    values = dict(row)
+    values.update(active=bool(values["active"]), kind=ItemKind(values["kind"]))
+    return CatalogItem(**values)
+
+
+def purchase_from_row(row: sqlite3.Row) -> Purchase:
+    values = _dates(row, "created_at", "updated_at")
+    values.update(
+        active=bool(values["active"]),
+        status=PurchaseStatus(values["status"]),
+        items=tuple(PurchaseLine(**line) for line in json.loads(values["items"])),
+        stripe_response=json.loads(values["stripe_response"]),
+    )
+    return Purchase(**values)
+
+
+# SQL built from the record fields (constant names only: nothing here comes from a request) --
+def _names(record_type: type[Any]) -> list[str]:
+    return [f.name for f in dataclasses.fields(record_type)]
+
+
+def _insert(table: str, names: list[str]) -> str:
+    values = ", ".join(f":{n}" for n in names)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
+
+
+def _assign(names: list[str]) -> str:
+    return ", ".join(f"{n} = :{n}" for n in names)
+
+
+INSERT_CARD = _insert("cards", _names(Card))
+UPDATE_CARD = f"UPDATE cards SET {_assign(_names(Card)[1:])} WHERE card_id = :card_id"  # noqa: S608
+UPSERT_ITEM = (
+    _insert("catalog_items", _names(CatalogItem))
+    + " ON CONFLICT (item_id) DO UPDATE SET "
+    + ", ".join(f"{n} = excluded.{n}" for n in _names(CatalogItem)[1:])
+)
+CLAIM_PURCHASE = _insert("purchases", _names(Purchase)) + (
+    " ON CONFLICT (user_id, request_id) DO NOTHING"
+)
+SETTLED_FIELDS = [
+    "updated_at",
+    "payment_method_id",
+    "payment_intent_id",
+    "active",
+    "status",
+    "failure_code",
+    "failure_message",
+    "stripe_response",
+]
+SETTLE_PURCHASE = (
+    f"UPDATE purchases SET {_assign(SETTLED_FIELDS)}"  # noqa: S608
+    " WHERE transaction_id = :transaction_id AND status = :expected"
+)
+
+
+# history cursor ----------------------------------------------------------------------------
+def encode_cursor(created_at: str, transaction_id: str) -> str:
+    """Opaque and url-safe: base64url (unpadded) of the last row's sort key, as stored."""
+    raw = json.dumps([created_at, transaction_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The stored (created_at, transaction_id) a cursor stands for; BadRequest if not ours."""
+    try:
+        if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("cursor length")
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        value = json.loads(raw.decode("utf-8"))
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(part, str) for part in value)
+            and value[1]
+        ):
+            raise ValueError("cursor shape")
+        return dt_out(datetime.fromisoformat(value[0])), value[1]
+    except ValueError as exc:  # binascii, unicode and JSON errors are all ValueErrors
+        raise BadRequest("invalid cursor") from exc

@@ -1,0 +1,155 @@
+"""The SQLite schema: an ordered list of migrations, applied once each, at open time.
+
+Each migration runs inside one ``BEGIN IMMEDIATE`` transaction together with the row that records
+it in ``schema_version``, so two processes opening the same file at once apply it exactly once:
+the second waits for the write lock, then sees the version already there. Migrations are only
+ever appended, never edited. Nothing is ever deleted, so no table has ON DELETE rules.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+Migration = tuple[str, ...]
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: the first schema
+    (
+        """CREATE TABLE users (
+            user_id            TEXT PRIMARY KEY,
+            stripe_customer_id TEXT,
+            default_card_id    TEXT,
+            created_at         TEXT NOT NULL
+        )""",
+        """CREATE TABLE cards (
+            card_id            TEXT PRIMARY KEY,
+            user_id            TEXT NOT NULL REFERENCES users (user_id),
+            stripe_customer_id TEXT NOT NULL,
+            card_token         TEXT NOT NULL,
+            fingerprint        TEXT NOT NULL,
+            brand              TEXT NOT NULL,
+            last_four          TEXT NOT NULL,
+            exp_month          INTEGER NOT NULL,
+            exp_year           INTEGER NOT NULL,
+            name_on_card       TEXT,
+            created_at         TEXT NOT NULL,
+            updated_at         TEXT NOT NULL,
+            active             INTEGER NOT NULL CHECK (active IN (0, 1)),
+            status             TEXT NOT NULL
+        )""",
+        "CREATE INDEX cards_by_user ON cards (user_id, created_at)",
+        """CREATE TABLE catalog_items (
+            item_id        TEXT PRIMARY KEY,
+            name           TEXT NOT NULL,
+            kind           TEXT NOT NULL,
+            price_cents    INTEGER NOT NULL CHECK (price_cents >= 0),
+            shipping_cents INTEGER NOT NULL CHECK (shipping_cents >= 0),
+            active         INTEGER NOT NULL CHECK (active IN (0, 1))
+        )""",
+        "CREATE INDEX catalog_items_active ON catalog_items (active, price_cents, name)",
+        """CREATE TABLE purchases (
+            transaction_id       TEXT PRIMARY KEY,
+            request_id           TEXT NOT NULL,
+            request_hash         TEXT NOT NULL,
+            user_id              TEXT NOT NULL,
+            card_id              TEXT,
+            card_brand           TEXT NOT NULL,
+            card_last_four       TEXT NOT NULL,
+            items                TEXT NOT NULL,
+            subtotal_cents       INTEGER NOT NULL,
+            streaming_cost_cents INTEGER NOT NULL,
+            shipping_cents       INTEGER NOT NULL,
+            total_cents          INTEGER NOT NULL,
+            currency             TEXT NOT NULL,
+            created_at           TEXT NOT NULL,
+            updated_at           TEXT NOT NULL,
+            payment_method_id    TEXT NOT NULL,
+            payment_intent_id    TEXT,
+            active               INTEGER NOT NULL CHECK (active IN (0, 1)),
+            status               TEXT NOT NULL,
+            failure_code         TEXT,
+            failure_message      TEXT,
+            stripe_response      TEXT NOT NULL,
+            UNIQUE (user_id, request_id)
+        )""",
+        """CREATE INDEX purchases_by_user_newest
+            ON purchases (user_id, created_at DESC, transaction_id DESC)""",
+        "CREATE INDEX purchases_by_payment_intent ON purchases (payment_intent_id)",
+        """CREATE TABLE webhook_events (
+            event_id    TEXT PRIMARY KEY,
+            event_type  TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        )""",
+    ),
+)
+
+LATEST_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was migrated by a newer couchpay than this one."""
+
+
+def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch the file to WAL (a no-op once it is). On a fresh file several processes may race to
+    switch it, and SQLite answers the losers SQLITE_BUSY without waiting: retry until timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))  # jitter
+            continue
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"could not switch {conn} to WAL (journal_mode={mode})")
+        return
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to ``LATEST_VERSION``; returns how many migrations this call applied.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``)."""
+    if current_version(conn) == LATEST_VERSION:
+        return 0  # the common case: no write lock taken
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_version (
+                version    INTEGER PRIMARY KEY,
+                applied_at TEXT NOT NULL
+            )"""
+        )
+        version = current_version(conn)
+        if version > LATEST_VERSION:
+            raise SchemaTooNew(f"database schema v{version} is newer than v{LATEST_VERSION}")
+        applied = 0
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (number, datetime.now(UTC).isoformat(timespec="microseconds")),
+            )
+            applied += 1
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return applied

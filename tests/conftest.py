@@ -1,0 +1,17 @@
+"""Shared fixtures. Keep this file small and generic; put feature fixtures near their tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from couchpay.adapters.localstripe_process import LocalStripe
+
+
+# --- localstripe: one fake Stripe server (a child process on 127.0.0.1) per test session ---
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripe]:
+    """A started localstripe; state is shared by the whole session (never flushed here)."""
+    with LocalStripe() as server:
+        yield server

@@ -1,0 +1,108 @@
+"""A real `couchpay serve` process (with its embedded localstripe) for the end-to-end suite.
+
+Set COUCHPAY_E2E_URL (http://host:port) and COUCHPAY_E2E_DATA_DIR to run the same suite against
+a server started elsewhere."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from couchpay.adapters.dev_tokens import DevTokens
+from couchpay.client import CouchpayClient
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    stripe_api_base: str
+    log: Path | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1) + "/ws"
+
+    def token(self, user_id: str, ttl: int = 600) -> str:
+        return DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl)
+
+    async def client(self, user_id: str) -> CouchpayClient:
+        return await CouchpayClient.connect(self.ws_url, self.token(user_id))
+
+
+def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
+    env["COUCHPAY_DATA_DIR"] = str(data_dir)
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - kept open for the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("couchpay serving at "):
+            return proc, line.split()[3].rstrip("/")
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"couchpay serve did not start: {(data_dir / 'server.log').read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    external = os.environ.get("COUCHPAY_E2E_URL")
+    if external:
+        data_dir = Path(os.environ["COUCHPAY_E2E_DATA_DIR"])
+        api_base = httpx.get(f"{external}/config").json()["stripeApiBase"]
+        yield Server(external.rstrip("/"), data_dir, api_base)
+        return
+    data_dir = tmp_path_factory.mktemp("couchpay-e2e")
+    proc, url = _start(data_dir)
+    try:
+        api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
+        yield Server(url, data_dir, api_base, data_dir / "server.log")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@dataclass
+class Fan:
+    user_id: str
+    client: CouchpayClient
+
+
+def new_user(name: str) -> str:
+    return f"{name}-{time.monotonic_ns()}"
+
+
+@pytest.fixture
+async def alice(server: Server) -> AsyncIterator[Fan]:
+    user_id = new_user("alice")
+    client = await server.client(user_id)
+    yield Fan(user_id, client)
+    await client.close()
+
+
+@pytest.fixture
+async def bob(server: Server) -> AsyncIterator[Fan]:
+    user_id = new_user("bob")
+    client = await server.client(user_id)
+    yield Fan(user_id, client)
+    await client.close()
