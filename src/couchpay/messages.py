@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 MAX_CHARGE_CENTS = 99_999_999  # Stripe's maximum charge for USD: $999,999.99
 
@@ -75,7 +82,9 @@ class ConfirmPurchase(Message):
 
 class PurchaseHistory(Message):
     limit: int = Field(20, ge=1, le=100)
-    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = Field(
+        None, validation_alias=AliasChoices("cursor", "nextCursor")
+    )
 
 
 def payment_method_id(ref: str | PaymentMethodRef | None) -> str | None:

@@ -19,6 +19,8 @@ import pytest
 from couchpay.adapters.dev_tokens import DevTokens
 from couchpay.client import CouchpayClient
 
+WEBHOOK_SECRET = "whsec_e2e_only_not_a_real_secret"
+
 
 @dataclass
 class Server:
@@ -41,6 +43,7 @@ class Server:
 def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
     env["COUCHPAY_DATA_DIR"] = str(data_dir)
+    env["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - kept open for the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", "0"],

@@ -273,3 +273,22 @@ def test_setup_intent_path(call: Call, gateway: FakeGateway) -> None:
     gateway.card()  # pm_1, which the fake's succeeded SetupIntent names
     reply = call("create-payment-method", {"setupIntentId": "seti_1"})
     assert reply["action"] == "create-payment-method-resp-success"
+
+
+def test_someone_elses_one_off_card_is_refused_before_stripe_is_touched(
+    call: Call, gateway: FakeGateway, store: MemoryStore
+) -> None:
+    pm = gateway.card(customer_id="cus_other")
+    reply = call("purchase-request", {"stripePayment": pm, "items": CART})
+    assert reply["message"]["code"] == "card_not_valid"
+    assert gateway.calls == ["get_payment_method"]  # a read, no customer created, no charge
+    assert store.purchases == {}
+
+
+def test_history_accepts_next_cursor_as_the_cursor_name(call: Call, gateway: FakeGateway) -> None:
+    card_id = save(call, gateway)
+    for n in range(3):
+        call("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid=f"r{n}")
+    first = call("get-user-purchases", {"limit": 2})["message"]
+    second = call("get-user-purchases", {"limit": 2, "nextCursor": first["nextCursor"]})["message"]
+    assert len(second["purchases"]) == 1

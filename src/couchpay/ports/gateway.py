@@ -1,6 +1,7 @@
 """The payment-gateway port: what couchpay needs from Stripe, in our own types.
 
-Adapters raise only ``couchpay.domain.errors.PaymentError`` subclasses."""
+Adapters raise only ``couchpay.domain.errors.PaymentError`` subclasses, and ``CardNotValid``
+for a payment method Stripe does not know."""
 
 from __future__ import annotations
 

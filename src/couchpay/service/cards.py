@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 from couchpay.domain.cards import Card, CardFacts, User, wallet_order
 from couchpay.domain.errors import (
@@ -49,11 +50,8 @@ def save_card(svc: Services, user_id: str, payment_method_id: str) -> Card:
     now = svc.now()
     user = svc.store.ensure_user(user_id, now)
     facts = svc.gateway.get_payment_method(payment_method_id)
+    check_facts(facts, user, now)
     customer_id = ensure_customer(svc, user)
-    if facts.customer_id not in (None, customer_id):
-        raise CardNotValid("This card belongs to someone else.")
-    if (facts.exp_year, facts.exp_month) < (now.year, now.month):
-        raise CardNotValid("This card has expired.")
     same = [
         c
         for c in svc.store.list_cards(user_id)
@@ -70,6 +68,15 @@ def save_card(svc: Services, user_id: str, payment_method_id: str) -> Card:
         _store_new(svc, user, facts, customer_id, CardStatus.ERROR)
         raise
     return _store_new(svc, user, facts, customer_id, CardStatus.LIVE)
+
+
+def check_facts(facts: CardFacts, user: User, now: datetime) -> None:
+    """Refuse, before anything is written or created at Stripe, a card that is someone else's
+    (attached to another customer) or past its expiry month."""
+    if facts.customer_id is not None and facts.customer_id != user.stripe_customer_id:
+        raise CardNotValid("This card belongs to someone else.")
+    if (facts.exp_year, facts.exp_month) < (now.year, now.month):
+        raise CardNotValid("This card has expired.")
 
 
 def _store_new(

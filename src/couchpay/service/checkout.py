@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from couchpay.domain.errors import CardChecksFailed, CardNotValid, ItemUnavailable, PriceMismatch
 from couchpay.domain.pricing import CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
-from couchpay.service.cards import save_card
+from couchpay.service.cards import check_facts, save_card
 from couchpay.service.context import Services
 from couchpay.service.customers import ensure_customer
 
@@ -70,13 +70,11 @@ def resolve_source(svc: Services, user_id: str, cart: CartRequest) -> PaymentSou
             card.card_token, card.stripe_customer_id, card.card_id, card.brand, card.last_four
         )
     facts = svc.gateway.get_payment_method(pm_id)
-    customer_id = ensure_customer(svc, svc.store.ensure_user(user_id, now))
-    if facts.customer_id not in (None, customer_id):
-        raise CardNotValid("This card belongs to someone else.")
-    if (facts.exp_year, facts.exp_month) < (now.year, now.month):
-        raise CardNotValid("This card has expired.")
+    user = svc.store.ensure_user(user_id, now)
+    check_facts(facts, user, now)
     if facts.checks_failed:
         raise CardChecksFailed()
+    customer_id = ensure_customer(svc, user)
     return PaymentSource(pm_id, customer_id, None, facts.brand, facts.last_four)
 
 
