@@ -65,6 +65,7 @@ def build_gateway(key: str, api_base: str | None) -> PaymentGateway:
 
 def start(config: Config) -> Runtime:
     closers: list[Callable[[], None]] = []
+    config.data_dir.mkdir(parents=True, exist_ok=True)
     key = config.stripe_secret_key or OFFLINE_SECRET_KEY
     api_base = config.stripe_api_base
     webhook_secret = config.stripe_webhook_secret

@@ -40,11 +40,12 @@ class Server:
         return await CouchpayClient.connect(self.ws_url, self.token(user_id))
 
 
-def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(data_dir: Path, log_file: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start `couchpay serve --port 0` offline; return the process and its base URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
     env["COUCHPAY_DATA_DIR"] = str(data_dir)
     env["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - kept open for the process
+    log = open(log_file, "w")  # noqa: SIM115 - kept open for the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", "0"],
         env=env,
@@ -61,7 +62,7 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
         if not line and proc.poll() is not None:
             break
     proc.kill()
-    raise RuntimeError(f"couchpay serve did not start: {(data_dir / 'server.log').read_text()}")
+    raise RuntimeError(f"couchpay serve did not start: {log_file.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(external.rstrip("/"), data_dir, api_base)
         return
     data_dir = tmp_path_factory.mktemp("couchpay-e2e")
-    proc, url = _start(data_dir)
+    proc, url = start_server(data_dir, data_dir / "server.log")
     try:
         api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
         yield Server(url, data_dir, api_base, data_dir / "server.log")

@@ -48,13 +48,18 @@ class LocalStripe:
     def start(self) -> Self:
         if self._process is not None:
             raise LocalStripeError("localstripe is already started")
-        command = [sys.executable, "-m", "couchpay.adapters.localstripe_server"]
+        command = [
+            sys.executable,
+            "-m",
+            "couchpay.adapters.localstripe_server",
+            "--exit-with-parent",
+        ]
         if self.store_path is not None:
             command += ["--store", str(self.store_path)]
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
             stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # closed when we die: the child exits with us
             text=True,
             env=_child_env(),
         )
@@ -83,8 +88,9 @@ class LocalStripe:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(self.stop_timeout)
-        if process.stdout is not None:
-            process.stdout.close()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
 
     def __enter__(self) -> Self:
         return self.start()

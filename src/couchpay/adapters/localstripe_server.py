@@ -7,6 +7,8 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
 
 * binds 127.0.0.1 only, on a port the kernel picks, and prints ``LOCALSTRIPE_PORT=<port>`` as the
   one and only line on stdout once the socket is listening;
+* with ``--exit-with-parent``, exits as soon as its standard input closes, so an embedded
+  localstripe never outlives the process that started it;
 * keeps the state in memory only, or in ``PATH`` when ``--store PATH`` is given (written
   atomically, mode 0600: localstripe keeps the full test card numbers in it);
 * lets a publishable key (``key=pk_...`` in the body, as Stripe.js sends it) create a
@@ -27,6 +29,7 @@ import pickle
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -127,6 +130,11 @@ def bind_loopback() -> socket.socket:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m couchpay.adapters.localstripe_server")
     parser.add_argument("--store", type=Path, help="keep localstripe's state in this file")
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="exit when standard input closes (the parent died, even by kill -9)",
+    )
     args = parser.parse_args(argv)
     store_path: Path | None = args.store.resolve() if args.store else None
     if store_path is not None and not store_path.parent.is_dir():
@@ -144,11 +152,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     accept_allowed_payment_method_types()
     server.store.try_load_from_disk()
 
+    if args.exit_with_parent:
+        threading.Thread(target=_exit_on_stdin_eof, daemon=True).start()
     sock = bind_loopback()
     port = sock.getsockname()[1]
     sys.stdout.write(f"LOCALSTRIPE_PORT={port}\n")
     sys.stdout.flush()
     web.run_app(server.app, sock=sock, print=None, access_log=access_log)
+
+
+def _exit_on_stdin_eof() -> None:
+    sys.stdin.buffer.read()  # returns at EOF: our parent is gone
+    os._exit(0)
 
 
 if __name__ == "__main__":

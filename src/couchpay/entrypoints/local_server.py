@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -54,14 +56,20 @@ def create_app(runtime: Runtime) -> Starlette:
     async def socket(websocket: WebSocket) -> None:
         await serve_socket(runtime, websocket)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        runtime.close()  # here, not after uvicorn returns: it re-raises SIGTERM on its way out
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
             Route("/config", config),
             Route("/stripe/webhook", webhook, methods=["POST"]),
             WebSocketRoute("/ws", socket),
-        ]
+        ],
     )
 
 
