@@ -16,6 +16,8 @@ class Config:
     stripe_api_base: str | None = None
     database: str | None = None
     currency: str = "usd"
+    jwks_url: str | None = None
+    web_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -28,7 +30,19 @@ class Config:
             stripe_api_base=e.get("STRIPE_API_BASE") or None,
             database=e.get("COUCHPAY_DB") or None,
             currency=(e.get("COUCHPAY_CURRENCY") or "usd").lower(),
+            jwks_url=e.get("COUCHPAY_JWKS_URL") or None,
+            web_dir=Path(e["COUCHPAY_WEB_DIR"]) if e.get("COUCHPAY_WEB_DIR") else None,
         )
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """Local dev tokens are accepted only while no real identity provider is configured."""
+        return self.jwks_url is None
+
+    @property
+    def web_dist(self) -> Path:
+        """The built page: $COUCHPAY_WEB_DIR, else web/dist of this checkout."""
+        return self.web_dir or Path(__file__).resolve().parents[2] / "web" / "dist"
 
     @property
     def offline(self) -> bool:

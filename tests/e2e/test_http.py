@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+from couchpay.client import CouchpayClient
 from tests.e2e.conftest import WEBHOOK_SECRET, Fan, Server
 from tests.e2e.helpers import cart, save_card
 
@@ -57,3 +58,13 @@ async def test_localstripes_own_webhooks_arrive_signed(server: Server, alice: Fa
         with sqlite3.connect(server.data_dir / "couchpay.sqlite3") as db:
             kinds = {row[0] for row in db.execute("SELECT event_type FROM webhook_events")}
     assert "payment_intent.succeeded" in kinds
+
+
+async def test_dev_sign_in_issues_a_token_that_opens_a_socket(server: Server) -> None:
+    reply = httpx.post(f"{server.url}/dev/token", json={"userId": "dana"})
+    assert reply.status_code == 200
+    assert reply.json()["userId"] == "dana"
+    async with await CouchpayClient.connect(server.ws_url, reply.json()["token"]) as dana:
+        assert (await dana.call("get-user-credit-card"))["message"] == {"cards": []}
+    for bad in ({"userId": ""}, {"userId": "x" * 65}, {"userId": "a b"}, {"nope": 1}):
+        assert httpx.post(f"{server.url}/dev/token", json=bad).status_code == 400

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +14,8 @@ import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from couchpay.bootstrap import Runtime
@@ -23,6 +25,8 @@ from couchpay.protocol import handle_frame
 
 log = logging.getLogger(__name__)
 MAX_IN_FLIGHT_PER_CONNECTION = 8
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _conn_ids = itertools.count(1)
 
 PLACEHOLDER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -47,6 +51,20 @@ def create_app(runtime: Runtime) -> Starlette:
     async def index(request: Request) -> Response:
         return HTMLResponse(PLACEHOLDER_PAGE)
 
+    async def dev_token(request: Request) -> Response:
+        """Local sign-in for the page: loopback callers only, and only without a real IdP."""
+        client = request.client.host if request.client else ""
+        if not runtime.config.dev_sign_in or client not in LOOPBACK:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        try:
+            body = await request.json()
+            user_id = body["userId"]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'send {"userId": ...}'}, status_code=400)
+        if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
+            return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
+        return JSONResponse({"token": runtime.tokens.mint(user_id), "userId": user_id})
+
     async def webhook(request: Request) -> Response:
         body = await request.body()
         header = request.headers.get("stripe-signature", "")
@@ -61,16 +79,19 @@ def create_app(runtime: Runtime) -> Starlette:
         yield
         runtime.close()  # here, not after uvicorn returns: it re-raises SIGTERM on its way out
 
-    return Starlette(
-        lifespan=lifespan,
-        routes=[
-            Route("/", index),
-            Route("/healthz", healthz),
-            Route("/config", config),
-            Route("/stripe/webhook", webhook, methods=["POST"]),
-            WebSocketRoute("/ws", socket),
-        ],
-    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/config", config),
+        Route("/dev/token", dev_token, methods=["POST"]),
+        Route("/stripe/webhook", webhook, methods=["POST"]),
+        WebSocketRoute("/ws", socket),
+    ]
+    dist = runtime.config.web_dist
+    if (dist / "index.html").is_file():
+        routes.append(Mount("/", StaticFiles(directory=dist, html=True)))
+    else:
+        routes.append(Route("/", index))
+    return Starlette(lifespan=lifespan, routes=routes)
 
 
 async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
