@@ -8,7 +8,6 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from couchpay.adapters.connections import LocalConnections
 from couchpay.adapters.dev_tokens import DevTokens
@@ -82,6 +81,9 @@ def start(config: Config) -> Runtime:
 
         def on_listening(url: str) -> None:
             embedded.register_webhook("couchpay", f"{url}/stripe/webhook", secret)
+            config.localstripe_url_file.write_text(api_base or "")
+
+        closers.append(lambda: config.localstripe_url_file.unlink(missing_ok=True))
 
     store = build_store(config)
     closers.append(store.close)
@@ -90,7 +92,7 @@ def start(config: Config) -> Runtime:
         store=store,
         gateway=build_gateway(key, api_base),
         notifier=connections,
-        pricing=Pricing(currency=config.currency, streaming_rate=Fraction(10, 100)),
+        pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
     )
     seed_demo_catalog(services)
     return Runtime(
@@ -104,3 +106,33 @@ def start(config: Config) -> Runtime:
         on_listening=on_listening,
         closers=closers,
     )
+
+
+def open_for_operator(config: Config, *, needs_stripe: bool) -> Services:
+    """Services for an operator command run beside (or without) the server.
+
+    Offline, the Stripe of record is the localstripe embedded in a running ``couchpay serve``;
+    it is found through a file the server writes in the data dir."""
+    store = build_store(config)
+    key = config.stripe_secret_key or OFFLINE_SECRET_KEY
+    api_base = config.stripe_api_base
+    if needs_stripe and config.offline and api_base is None:
+        try:
+            api_base = config.localstripe_url_file.read_text().strip() or None
+        except FileNotFoundError:
+            api_base = None
+        if api_base is None:
+            store.close()
+            raise OperatorError(
+                "offline, this command talks to the localstripe of a running `couchpay serve`: "
+                "start it first with the same COUCHPAY_DATA_DIR, or set STRIPE_API_BASE"
+            )
+    return Services(
+        store=store,
+        gateway=build_gateway(key, api_base),
+        pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
+    )
+
+
+class OperatorError(RuntimeError):
+    """An operator command cannot run as configured; the message says why."""

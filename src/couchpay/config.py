@@ -4,7 +4,29 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
+
+DEFAULT_STREAMING_RATE = Fraction(10, 100)
+
+
+class ConfigError(ValueError):
+    """A setting in the environment is not valid; the message names it."""
+
+
+def parse_rate(text: str) -> Fraction:
+    """'10%' or '0.10' -> Fraction(1, 10): exact, never a float."""
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = Fraction(Decimal(raw.removesuffix("%").strip()))
+    except (InvalidOperation, ValueError) as exc:
+        raise ConfigError(f"COUCHPAY_STREAMING_RATE: not a number: {text!r}") from exc
+    value = value / 100 if percent else value
+    if not 0 <= value <= 1:
+        raise ConfigError(f"COUCHPAY_STREAMING_RATE: must be between 0 and 100%: {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -16,6 +38,7 @@ class Config:
     stripe_api_base: str | None = None
     database: str | None = None
     currency: str = "usd"
+    streaming_rate: Fraction = DEFAULT_STREAMING_RATE
     jwks_url: str | None = None
     web_dir: Path | None = None
 
@@ -30,6 +53,7 @@ class Config:
             stripe_api_base=e.get("STRIPE_API_BASE") or None,
             database=e.get("COUCHPAY_DB") or None,
             currency=(e.get("COUCHPAY_CURRENCY") or "usd").lower(),
+            streaming_rate=parse_rate(e.get("COUCHPAY_STREAMING_RATE") or "10%"),
             jwks_url=e.get("COUCHPAY_JWKS_URL") or None,
             web_dir=Path(e["COUCHPAY_WEB_DIR"]) if e.get("COUCHPAY_WEB_DIR") else None,
         )
@@ -55,6 +79,11 @@ class Config:
         if db and db.startswith("sqlite:///"):
             return Path(db.removeprefix("sqlite:///"))
         return self.data_dir / "couchpay.sqlite3"
+
+    @property
+    def localstripe_url_file(self) -> Path:
+        """Written by an offline `couchpay serve`: where its embedded localstripe listens."""
+        return self.data_dir / "localstripe.url"
 
     @property
     def dev_key_file(self) -> Path:

@@ -5,42 +5,62 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from couchpay.domain.cards import Card, CardFacts, User
 from couchpay.domain.catalog import CatalogItem
-from couchpay.domain.errors import BadRequest, CardDeclined, CardNotValid, GatewayUnavailable
+from couchpay.domain.errors import (
+    BadRequest,
+    CardDeclined,
+    CardNotValid,
+    GatewayUnavailable,
+    NotFound,
+)
 from couchpay.domain.purchases import Purchase
-from couchpay.domain.statuses import PaymentIntentStatus, PurchaseStatus
+from couchpay.domain.refunds import Refund
+from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
 from couchpay.ports.gateway import PaymentGateway, PaymentIntentResult, SetupIntentResult
 from couchpay.ports.store import Store
 
 
 class MemoryStore(Store):
+    """The Store contract in dicts (tests/contract runs the same suite on it as on SQLite)."""
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.users: dict[str, User] = {}
         self.cards: dict[str, Card] = {}
         self.items: dict[str, CatalogItem] = {}
         self.purchases: dict[str, Purchase] = {}
+        self.refunds: dict[str, Refund] = {}
         self.events: set[str] = set()
+
+    def _check_dt(self, *values: datetime) -> None:
+        if any(v.tzinfo is None for v in values):
+            raise ValueError("the store only takes timezone-aware datetimes")
 
     def ensure_user(self, user_id: str, now: datetime) -> User:
         with self.lock:
             return self.users.setdefault(user_id, User(user_id, now))
 
+    def _user(self, user_id: str) -> User:
+        if user_id not in self.users:
+            raise NotFound(f"no user {user_id}")
+        return self.users[user_id]
+
     def set_stripe_customer(self, user_id: str, customer_id: str) -> User:
         with self.lock:
-            user = self.users[user_id]
+            user = self._user(user_id)
             if user.stripe_customer_id is None:
                 user = self.users[user_id] = replace(user, stripe_customer_id=customer_id)
             return user
 
     def set_default_card(self, user_id: str, card_id: str | None) -> None:
         with self.lock:
-            self.users[user_id] = replace(self.users[user_id], default_card_id=card_id)
+            self.users[user_id] = replace(self._user(user_id), default_card_id=card_id)
 
     def add_card(self, card: Card) -> None:
         self.cards[card.card_id] = card
@@ -49,10 +69,22 @@ class MemoryStore(Store):
         return self.cards.get(card_id)
 
     def update_card(self, card: Card) -> None:
+        if card.card_id not in self.cards:
+            raise NotFound(f"no card {card.card_id}")
         self.cards[card.card_id] = card
 
     def list_cards(self, user_id: str) -> list[Card]:
-        return [c for c in self.cards.values() if c.user_id == user_id]
+        mine = [c for c in self.cards.values() if c.user_id == user_id]
+        return sorted(mine, key=lambda c: (c.created_at, c.card_id))
+
+    def find_cards_by_token(self, card_token: str) -> list[Card]:
+        found = [c for c in self.cards.values() if c.card_token == card_token]
+        return sorted(found, key=lambda c: (c.created_at, c.card_id))
+
+    def cards_with_status(self, status: CardStatus) -> Iterator[Card]:
+        return iter(
+            sorted((c for c in self.cards.values() if c.status is status), key=lambda c: c.card_id)
+        )
 
     def put_item(self, item: CatalogItem) -> None:
         self.items[item.item_id] = item
@@ -60,10 +92,19 @@ class MemoryStore(Store):
     def get_item(self, item_id: str) -> CatalogItem | None:
         return self.items.get(item_id)
 
+    def list_all_items(self) -> list[CatalogItem]:
+        return sorted(self.items.values(), key=lambda i: (i.price_cents, i.name, i.item_id))
+
     def list_items(self) -> list[CatalogItem]:
-        return sorted((i for i in self.items.values() if i.active), key=lambda i: i.price_cents)
+        return [i for i in self.list_all_items() if i.active]
 
     def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
+        self._check_dt(purchase.created_at, purchase.updated_at)
+        purchase = replace(
+            purchase,
+            created_at=purchase.created_at.astimezone(UTC),
+            updated_at=purchase.updated_at.astimezone(UTC),
+        )
         with self.lock:
             existing = self.get_purchase_by_request(purchase.user_id, purchase.request_id)
             if existing is not None:
@@ -80,9 +121,24 @@ class MemoryStore(Store):
                 return p
         return None
 
+    def get_purchase_by_intent(self, payment_intent_id: str) -> Purchase | None:
+        for p in list(self.purchases.values()):
+            if p.payment_intent_id == payment_intent_id:
+                return p
+        return None
+
+    def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
+        found = [
+            p
+            for p in self.purchases.values()
+            if not p.status.settled and p.updated_at < updated_before
+        ]
+        return sorted(found, key=lambda p: (p.updated_at, p.transaction_id))[:limit]
+
     def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
         with self.lock:
-            if self.purchases[purchase.transaction_id].status is not expected:
+            current = self.purchases.get(purchase.transaction_id)
+            if current is None or current.status is not expected:
                 return False
             self.purchases[purchase.transaction_id] = purchase
             return True
@@ -90,6 +146,8 @@ class MemoryStore(Store):
     def list_purchases(
         self, user_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Purchase], str | None]:
+        if limit < 1:
+            raise BadRequest("invalid limit")
         mine = sorted(
             (p for p in self.purchases.values() if p.user_id == user_id),
             key=lambda p: (p.created_at, p.transaction_id),
@@ -103,6 +161,22 @@ class MemoryStore(Store):
         page = mine[start : start + limit]
         more = start + limit < len(mine)
         return page, str(start + limit) if more else None
+
+    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
+        with self.lock:
+            if refund.refund_key in self.refunds:
+                return self.refunds[refund.refund_key], False
+            self.refunds[refund.refund_key] = refund
+            return refund, True
+
+    def update_refund(self, refund: Refund) -> None:
+        if refund.refund_key not in self.refunds:
+            raise NotFound(f"no refund {refund.refund_key}")
+        self.refunds[refund.refund_key] = refund
+
+    def list_refunds(self, transaction_id: str) -> list[Refund]:
+        mine = [r for r in self.refunds.values() if r.transaction_id == transaction_id]
+        return sorted(mine, key=lambda r: (r.created_at, r.refund_key))
 
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
         with self.lock:

@@ -21,6 +21,7 @@ from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem, ItemKind
 from couchpay.domain.errors import BadRequest
 from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.domain.refunds import Refund, RefundStatus
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 Params = dict[str, Any]
@@ -50,7 +51,7 @@ def _column(value: Any) -> Any:
     return value
 
 
-def to_params(record: Card | CatalogItem | Purchase) -> Params:
+def to_params(record: Card | CatalogItem | Purchase | Refund) -> Params:
     """Every field of ``record`` as a named SQL parameter, converted for storage."""
     return {f.name: _column(getattr(record, f.name)) for f in dataclasses.fields(record)}
 
@@ -75,6 +76,12 @@ def item_from_row(row: sqlite3.Row) -> CatalogItem:
     values = dict(row)
     values.update(active=bool(values["active"]), kind=ItemKind(values["kind"]))
     return CatalogItem(**values)
+
+
+def refund_from_row(row: sqlite3.Row) -> Refund:
+    values = _dates(row, "created_at", "updated_at")
+    values.update(status=RefundStatus(values["status"]))
+    return Refund(**values)
 
 
 def purchase_from_row(row: sqlite3.Row) -> Purchase:
@@ -121,7 +128,13 @@ SETTLED_FIELDS = [
     "failure_code",
     "failure_message",
     "stripe_response",
+    "refunded_cents",
 ]
+CLAIM_REFUND = _insert("refunds", _names(Refund)) + " ON CONFLICT (refund_key) DO NOTHING"
+UPDATE_REFUND = (
+    f"UPDATE refunds SET {_assign(_names(Refund)[1:])}"  # noqa: S608
+    " WHERE refund_key = :refund_key"
+)
 SETTLE_PURCHASE = (
     f"UPDATE purchases SET {_assign(SETTLED_FIELDS)}"  # noqa: S608
     " WHERE transaction_id = :transaction_id AND status = :expected"

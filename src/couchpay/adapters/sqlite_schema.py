@@ -84,6 +84,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             received_at TEXT NOT NULL
         )""",
     ),
+    # 2: refunds, and the look-ups webhooks, reconcile and operator jobs need
+    (
+        "ALTER TABLE purchases ADD COLUMN refunded_cents INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX purchases_unsettled ON purchases (status, updated_at)",
+        "CREATE INDEX cards_by_token ON cards (card_token)",
+        "CREATE INDEX cards_by_status ON cards (status, card_id)",
+        """CREATE TABLE refunds (
+            refund_key       TEXT PRIMARY KEY,
+            transaction_id   TEXT NOT NULL REFERENCES purchases (transaction_id),
+            amount_cents     INTEGER NOT NULL CHECK (amount_cents > 0),
+            created_at       TEXT NOT NULL,
+            updated_at       TEXT NOT NULL,
+            status           TEXT NOT NULL,
+            stripe_refund_id TEXT,
+            failure_code     TEXT
+        )""",
+        "CREATE INDEX refunds_by_purchase ON refunds (transaction_id, created_at)",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

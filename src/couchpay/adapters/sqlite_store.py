@@ -20,7 +20,8 @@ from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import BadRequest, NotFound
 from couchpay.domain.purchases import Purchase
-from couchpay.domain.statuses import PurchaseStatus
+from couchpay.domain.refunds import Refund
+from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports.store import Store
 
 BUSY_TIMEOUT_MS = 10_000
@@ -141,6 +142,29 @@ class SqliteStore(Store):
         )
         return [rows.card_from_row(row) for row in found]
 
+    def find_cards_by_token(self, card_token: str) -> list[Card]:
+        found = self._conn().execute(
+            "SELECT * FROM cards WHERE card_token = ? ORDER BY created_at, card_id", (card_token,)
+        )
+        return [rows.card_from_row(row) for row in found]
+
+    def cards_with_status(self, status: CardStatus) -> Iterator[Card]:
+        after = ""
+        while True:  # keyset pages, so a long job never holds one read open
+            page = (
+                self._conn()
+                .execute(
+                    "SELECT * FROM cards WHERE status = ? AND card_id > ?"
+                    " ORDER BY card_id LIMIT 500",
+                    (CardStatus(status).value, after),
+                )
+                .fetchall()
+            )
+            if not page:
+                return
+            yield from (rows.card_from_row(row) for row in page)
+            after = page[-1]["card_id"]
+
     # catalog -------------------------------------------------------------------------------
     def put_item(self, item: CatalogItem) -> None:
         with self._write() as conn:
@@ -157,6 +181,12 @@ class SqliteStore(Store):
     def list_items(self) -> list[CatalogItem]:
         found = self._conn().execute(
             "SELECT * FROM catalog_items WHERE active = 1 ORDER BY price_cents, name, item_id"
+        )
+        return [rows.item_from_row(row) for row in found]
+
+    def list_all_items(self) -> list[CatalogItem]:
+        found = self._conn().execute(
+            "SELECT * FROM catalog_items ORDER BY price_cents, name, item_id"
         )
         return [rows.item_from_row(row) for row in found]
 
@@ -189,6 +219,27 @@ class SqliteStore(Store):
     def get_purchase_by_request(self, user_id: str, request_id: str) -> Purchase | None:
         return self._purchase_by_request(self._conn(), user_id, request_id)
 
+    def get_purchase_by_intent(self, payment_intent_id: str) -> Purchase | None:
+        row = (
+            self._conn()
+            .execute("SELECT * FROM purchases WHERE payment_intent_id = ?", (payment_intent_id,))
+            .fetchone()
+        )
+        return rows.purchase_from_row(row) if row is not None else None
+
+    def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
+        found = self._conn().execute(
+            "SELECT * FROM purchases WHERE status IN (?, ?) AND updated_at < ?"
+            " ORDER BY updated_at, transaction_id LIMIT ?",
+            (
+                PurchaseStatus.PENDING.value,
+                PurchaseStatus.REQUIRES_ACTION.value,
+                rows.dt_out(updated_before),
+                limit,
+            ),
+        )
+        return [rows.purchase_from_row(row) for row in found]
+
     def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
         params = rows.to_params(purchase)
         params["expected"] = PurchaseStatus(expected).value
@@ -214,6 +265,28 @@ class SqliteStore(Store):
             last = page[-1]
             next_cursor = rows.encode_cursor(last["created_at"], last["transaction_id"])
         return [rows.purchase_from_row(row) for row in page], next_cursor
+
+    # refunds -------------------------------------------------------------------------------
+    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
+        with self._write() as conn:
+            if conn.execute(rows.CLAIM_REFUND, rows.to_params(refund)).rowcount == 1:
+                return refund, True
+            row = conn.execute(
+                "SELECT * FROM refunds WHERE refund_key = ?", (refund.refund_key,)
+            ).fetchone()
+        return rows.refund_from_row(row), False
+
+    def update_refund(self, refund: Refund) -> None:
+        with self._write() as conn:
+            if conn.execute(rows.UPDATE_REFUND, rows.to_params(refund)).rowcount != 1:
+                raise NotFound(f"no refund {refund.refund_key}")
+
+    def list_refunds(self, transaction_id: str) -> list[Refund]:
+        found = self._conn().execute(
+            "SELECT * FROM refunds WHERE transaction_id = ? ORDER BY created_at, refund_key",
+            (transaction_id,),
+        )
+        return [rows.refund_from_row(row) for row in found]
 
     # webhooks ------------------------------------------------------------------------------
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:

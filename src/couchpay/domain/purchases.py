@@ -44,6 +44,7 @@ class Purchase:
     failure_code: str | None = None
     failure_message: str | None = None
     stripe_response: dict[str, Any] = field(default_factory=dict)
+    refunded_cents: int = 0
 
     def settled_as(
         self,

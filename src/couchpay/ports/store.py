@@ -5,12 +5,14 @@ winner. Nothing is ever deleted."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from datetime import datetime
 
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.purchases import Purchase
-from couchpay.domain.statuses import PurchaseStatus
+from couchpay.domain.refunds import Refund
+from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 
 class Store(ABC):
@@ -40,6 +42,14 @@ class Store(ABC):
     def list_cards(self, user_id: str) -> list[Card]:
         """Every card the user ever saved, whatever its status."""
 
+    @abstractmethod
+    def find_cards_by_token(self, card_token: str) -> list[Card]:
+        """Cards (of any user and status) stored for this Stripe PaymentMethod id."""
+
+    @abstractmethod
+    def cards_with_status(self, status: CardStatus) -> Iterator[Card]:
+        """Every card in ``status``, across users (for operator jobs; may page internally)."""
+
     # catalog -------------------------------------------------------------------------------
     @abstractmethod
     def put_item(self, item: CatalogItem) -> None: ...
@@ -49,7 +59,11 @@ class Store(ABC):
 
     @abstractmethod
     def list_items(self) -> list[CatalogItem]:
-        """Active items, in a stable order."""
+        """Active items, ordered by price, then name, then id."""
+
+    @abstractmethod
+    def list_all_items(self) -> list[CatalogItem]:
+        """Active and inactive items, in the same order."""
 
     # purchases -----------------------------------------------------------------------------
     @abstractmethod
@@ -63,6 +77,14 @@ class Store(ABC):
     def get_purchase_by_request(self, user_id: str, request_id: str) -> Purchase | None: ...
 
     @abstractmethod
+    def get_purchase_by_intent(self, payment_intent_id: str) -> Purchase | None: ...
+
+    @abstractmethod
+    def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
+        """``pending`` and ``requires_action`` purchases last written before ``updated_before``,
+        oldest first."""
+
+    @abstractmethod
     def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
         """Write ``purchase`` only if the stored status is still ``expected``."""
 
@@ -71,6 +93,18 @@ class Store(ABC):
         self, user_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Purchase], str | None]:
         """Newest first; returns a page and the cursor of the next page (None at the end)."""
+
+    # refunds -------------------------------------------------------------------------------
+    @abstractmethod
+    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
+        """Insert unless ``refund_key`` exists. Returns (stored record, True if ours)."""
+
+    @abstractmethod
+    def update_refund(self, refund: Refund) -> None: ...
+
+    @abstractmethod
+    def list_refunds(self, transaction_id: str) -> list[Refund]:
+        """Oldest first."""
 
     # webhooks ------------------------------------------------------------------------------
     @abstractmethod

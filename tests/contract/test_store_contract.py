@@ -1,0 +1,22 @@
+"""Runs the store contract against every store we have."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from couchpay.adapters.sqlite_store import SqliteStore
+from couchpay.ports.store import Store
+from tests.contract.store_contract import TestStoreContract  # noqa: F401 - collected
+from tests.unit.fakes import MemoryStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened: Store = (
+        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "couchpay.db")
+    )
+    yield opened
+    opened.close()
