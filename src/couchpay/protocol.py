@@ -32,14 +32,14 @@ def error_message(exc: CouchpayError) -> dict[str, Any]:
 
 def handle_frame(svc: Services, user_id: str, raw: str | bytes) -> dict[str, Any]:
     """Answer one frame from an authenticated user. Never raises."""
-    request_id: str | None = None
+    envelope: dict[str, Any] = {}
     try:
-        envelope = _parse(raw)
-        request_id = envelope.get("requestId")
-        route = ROUTES[envelope["action"]]
+        envelope = _decode(raw)
+        route = _route(envelope)
         msg = _validate(route, envelope.get("message", {}))
     except CouchpayError as exc:
-        return reply(ERROR_ACTION, error_message(exc), request_id)
+        return reply(ERROR_ACTION, error_message(exc), _request_id(envelope))
+    request_id = _request_id(envelope)
     return _run(svc, user_id, route, msg, request_id)
 
 
@@ -58,7 +58,7 @@ def _run(
     return reply(action, body, request_id)
 
 
-def _parse(raw: str | bytes) -> dict[str, Any]:
+def _decode(raw: str | bytes) -> dict[str, Any]:
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_FRAME_BYTES:
         raise FrameTooLarge()
@@ -68,16 +68,24 @@ def _parse(raw: str | bytes) -> dict[str, Any]:
         raise BadRequest("The frame is not valid JSON.") from exc
     if not isinstance(envelope, dict):
         raise BadRequest("The frame must be a JSON object.")
-    request_id = envelope.get("requestId")
-    if request_id is not None and not (isinstance(request_id, str) and 0 < len(request_id) <= 128):
-        envelope["requestId"] = None
+    return envelope
+
+
+def _request_id(envelope: dict[str, Any]) -> str | None:
+    """The requestId to echo: only a well-formed one (a string of 1 to 128 characters)."""
+    rid = envelope.get("requestId")
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 128 else None
+
+
+def _route(envelope: dict[str, Any]) -> Route:
+    if envelope.get("requestId") is not None and _request_id(envelope) is None:
         raise BadRequest("requestId must be a string of 1 to 128 characters.")
     action = envelope.get("action")
     if not isinstance(action, str) or action not in ROUTES:
         raise UnknownActionError(f"Unknown action. Known: {', '.join(sorted(ROUTES))}.")
     if not isinstance(envelope.get("message", {}), dict):
         raise BadRequest("message must be a JSON object.")
-    return envelope
+    return ROUTES[action]
 
 
 def _validate(route: Route, message: dict[str, Any]) -> Any:

@@ -40,7 +40,8 @@ def _create_payment_method(
     if msg.setup_intent_id is not None:
         pm_id = cards.payment_method_from_setup_intent(svc, user_id, msg.setup_intent_id)
     card = cards.save_card(svc, user_id, pm_id or "")
-    view = views.card_view(card, svc.now())
+    default_id = svc.store.ensure_user(user_id, svc.now()).default_card_id
+    view = views.card_view(card, svc.now(), default_id)
     return "create-payment-method-resp-success", {"uuid": card.card_id, **view}
 
 

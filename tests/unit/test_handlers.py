@@ -29,7 +29,12 @@ def test_get_items_lists_the_demo_catalog(call: Call) -> None:
 
 
 def test_saved_card_is_in_the_wallet_as_default(call: Call, gateway: FakeGateway) -> None:
-    card_id = save(call, gateway)
+    first = call("create-payment-method", {"stripePayment": gateway.card(fingerprint="one")})
+    assert first["message"]["isDefault"] is True
+    second = call("create-payment-method", {"stripePayment": gateway.card(fingerprint="two")})
+    assert second["message"]["isDefault"] is False
+    card_id = first["message"]["uuid"]
+    call("delete-credit-card", {"cardId": second["message"]["uuid"]})
     cards = call("get-user-credit-card")["message"]["cards"]
     assert [(c["id"], c["lastFour"], c["isDefault"], c["status"]) for c in cards] == [
         (card_id, "4242", True, "live")

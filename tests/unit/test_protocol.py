@@ -61,3 +61,12 @@ def test_unexpected_errors_become_internal_error_replies(svc: Services, store: M
         "message": {"code": "internal_error", "error": "Something went wrong on our side."},
         "requestId": "r",
     }
+
+
+def test_error_replies_echo_a_well_formed_request_id(svc: Services) -> None:
+    reply = handle_frame(svc, "u1", '{"action": "nope", "requestId": "abc"}')
+    assert (reply["action"], reply["requestId"]) == ("error", "abc")
+    reply = handle_frame(svc, "u1", '{"action": "set-default-card", "requestId": "abc"}')
+    assert (reply["message"]["code"], reply["requestId"]) == ("bad_request", "abc")
+    reply = handle_frame(svc, "u1", '{"action": "get-items", "requestId": "' + "x" * 200 + '"}')
+    assert (reply["message"]["code"], reply["requestId"]) == ("bad_request", None)
