@@ -59,7 +59,7 @@ def build_store(config: Config) -> Store:
 def build_gateway(key: str, api_base: str | None) -> PaymentGateway:
     from couchpay.adapters.stripe_gateway import StripeGateway
 
-    return StripeGateway(key, api_base=api_base, max_network_retries=2)
+    return StripeGateway(key, api_base=api_base)
 
 
 def start(config: Config) -> Runtime:
@@ -93,6 +93,8 @@ def start(config: Config) -> Runtime:
         gateway=build_gateway(key, api_base),
         notifier=connections,
         pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
+        duplicate_wait_seconds=config.duplicate_wait_seconds,
+        failpoint=config.failpoint,
     )
     seed_demo_catalog(services)
     return Runtime(

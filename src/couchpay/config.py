@@ -39,6 +39,8 @@ class Config:
     database: str | None = None
     currency: str = "usd"
     streaming_rate: Fraction = DEFAULT_STREAMING_RATE
+    duplicate_wait_seconds: float = 20.0
+    failpoint: str | None = None
     jwks_url: str | None = None
     web_dir: Path | None = None
 
@@ -54,6 +56,8 @@ class Config:
             database=e.get("COUCHPAY_DB") or None,
             currency=(e.get("COUCHPAY_CURRENCY") or "usd").lower(),
             streaming_rate=parse_rate(e.get("COUCHPAY_STREAMING_RATE") or "10%"),
+            duplicate_wait_seconds=float(e.get("COUCHPAY_DUPLICATE_WAIT_SECONDS") or 20),
+            failpoint=e.get("COUCHPAY_FAILPOINT") or None,
             jwks_url=e.get("COUCHPAY_JWKS_URL") or None,
             web_dir=Path(e["COUCHPAY_WEB_DIR"]) if e.get("COUCHPAY_WEB_DIR") else None,
         )

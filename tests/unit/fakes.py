@@ -22,7 +22,12 @@ from couchpay.domain.errors import (
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
-from couchpay.ports.gateway import PaymentGateway, PaymentIntentResult, SetupIntentResult
+from couchpay.ports.gateway import (
+    PaymentGateway,
+    PaymentIntentResult,
+    RefundResult,
+    SetupIntentResult,
+)
 from couchpay.ports.store import Store
 
 
@@ -196,6 +201,7 @@ class FakeGateway(PaymentGateway):
         self.intents: dict[str, PaymentIntentResult] = {}
         self.customers: list[str] = []
         self.calls: list[str] = []
+        self.refund_keys: set[str] = set()
         self.down = False
 
     def card(self, kind: str = OK, fingerprint: str | None = None, **facts: Any) -> str:
@@ -234,9 +240,13 @@ class FakeGateway(PaymentGateway):
         facts, kind = self.methods[payment_method_id]
         self.methods[payment_method_id] = (replace(facts, customer_id=None), kind)
 
-    def create_setup_intent(self, customer_id: str, idempotency_key: str) -> SetupIntentResult:
+    def create_setup_intent(
+        self, customer_id: str, idempotency_key: str, metadata: dict[str, str] | None = None
+    ) -> SetupIntentResult:
         self._check("create_setup_intent")
-        return SetupIntentResult("seti_1", "requires_payment_method", customer_id, None, "seti_1_s")
+        return SetupIntentResult(
+            "seti_1", "requires_payment_method", customer_id, None, "seti_1_s", metadata or {}
+        )
 
     def get_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
         self._check("get_setup_intent")
@@ -290,6 +300,27 @@ class FakeGateway(PaymentGateway):
     def get_payment_intent(self, payment_intent_id: str) -> PaymentIntentResult:
         self._check("get_payment_intent")
         return self.intents[payment_intent_id]
+
+    def find_payment_intent(
+        self, transaction_id: str, customer_id: str | None
+    ) -> PaymentIntentResult | None:
+        self._check("find_payment_intent")
+        for intent in self.intents.values():
+            if intent.metadata.get("transaction_id") == transaction_id:
+                return intent
+        return None
+
+    def refund(
+        self, payment_intent_id: str, amount_cents: int, idempotency_key: str
+    ) -> RefundResult:
+        self._check("refund")
+        intent = self.intents[payment_intent_id]
+        if idempotency_key not in self.refund_keys:
+            self.refund_keys.add(idempotency_key)
+            self.intents[payment_intent_id] = replace(
+                intent, amount_refunded=intent.amount_refunded + amount_cents
+            )
+        return RefundResult(f"re_{idempotency_key}", "succeeded", amount_cents)
 
     def cancel_payment_intent(
         self, payment_intent_id: str, idempotency_key: str

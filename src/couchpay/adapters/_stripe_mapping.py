@@ -144,7 +144,10 @@ def payment_intent_result(
         ),
         "metadata": metadata,
     }
+    charge = pi.get("latest_charge")
+    refunded = charge.get("amount_refunded") if isinstance(charge, dict) else 0
     return PaymentIntentResult(
+        amount_refunded=int(refunded or 0),
         id=str(pi["id"]),
         status=status,
         amount=int(pi.get("amount") or 0),
@@ -167,4 +170,5 @@ def setup_intent_result(seti: dict[str, Any], *, with_secret: bool) -> SetupInte
         customer_id=id_of(seti.get("customer")),
         payment_method_id=id_of(seti.get("payment_method")),
         client_secret=seti.get("client_secret") if with_secret else None,
+        metadata={str(k): str(v) for k, v in (seti.get("metadata") or {}).items()},
     )

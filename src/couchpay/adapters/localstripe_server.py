@@ -11,6 +11,7 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
   localstripe never outlives the process that started it;
 * keeps the state in memory only, or in ``PATH`` when ``--store PATH`` is given (written
   atomically, mode 0600: localstripe keeps the full test card numbers in it);
+* honours ``Idempotency-Key`` as real Stripe does (see localstripe_idempotency.py);
 * lets a publishable key (``key=pk_...`` in the body, as Stripe.js sends it) create a
   PaymentMethod, as real Stripe does; localstripe 1.15.10 only accepts secret keys there;
 * accepts ``allowed_payment_method_types`` on PaymentIntents and SetupIntents: the API version
@@ -33,6 +34,8 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from couchpay.adapters.localstripe_idempotency import idempotency_middleware
 
 _PUBLISHABLE_KEY_MARK = "couchpay.publishable_key"
 
@@ -149,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from localstripe import server
 
     allow_publishable_key_for_payment_methods(server)
+    # right inside localstripe's error middleware, so declines (402) are kept and replayed too
+    position = server.app.middlewares.index(server.error_middleware) + 1
+    server.app.middlewares.insert(position, idempotency_middleware())
     accept_allowed_payment_method_types()
     server.store.try_load_from_disk()
 
@@ -162,8 +168,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _exit_on_stdin_eof() -> None:
-    sys.stdin.buffer.read()  # returns at EOF: our parent is gone
-    os._exit(0)
+    while os.read(0, 4096):  # raw fd, no buffer lock held at interpreter shutdown
+        pass
+    os._exit(0)  # EOF: our parent is gone
 
 
 if __name__ == "__main__":

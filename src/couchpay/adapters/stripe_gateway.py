@@ -6,15 +6,25 @@ couchpay ``PaymentError`` here, and every mutating call carries an idempotency k
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import stripe
 
 from couchpay.adapters import _stripe_mapping as mapping
 from couchpay.domain.cards import CardFacts
 from couchpay.domain.errors import CardDeclined, CardNotValid
-from couchpay.ports.gateway import PaymentGateway, PaymentIntentResult, SetupIntentResult
+from couchpay.ports.gateway import (
+    PaymentGateway,
+    PaymentIntentResult,
+    RefundResult,
+    SetupIntentResult,
+)
+
+T = TypeVar("T")
+TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
 
 @contextmanager
@@ -26,17 +36,39 @@ def _stripe_boundary() -> Iterator[None]:
 
 
 class StripeGateway(PaymentGateway):
+    """``attempts``: how many times a call is tried when Stripe's answer is lost or transient
+    (connection error, timeout, 5xx, 429), always with the same idempotency key."""
+
     def __init__(
-        self, secret_key: str, api_base: str | None = None, max_network_retries: int = 0
+        self,
+        secret_key: str,
+        api_base: str | None = None,
+        *,
+        attempts: int = 3,
+        timeout_seconds: float = 30.0,
+        backoff_seconds: float = 0.25,
     ) -> None:
         if not secret_key:
             raise ValueError("a Stripe secret key is required")
         self.api_base = api_base
+        self.attempts = max(1, attempts)
+        self.backoff_seconds = backoff_seconds
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
-            max_network_retries=max_network_retries,
+            max_network_retries=0,  # we retry ourselves, 429 included, with the same key
+            http_client=stripe.RequestsClient(timeout=timeout_seconds),
         )
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return call()
+            except TRANSIENT:
+                if attempt == self.attempts:
+                    raise
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def __repr__(self) -> str:  # never show the key
         return f"StripeGateway(api_base={self.api_base!r})"
@@ -44,16 +76,18 @@ class StripeGateway(PaymentGateway):
     # customers ---------------------------------------------------------------------------
     def create_customer(self, user_id: str, idempotency_key: str) -> str:
         with _stripe_boundary():
-            customer = self._client.v1.customers.create(
-                {"metadata": {"couchpay_user_id": user_id}},
-                options={"idempotency_key": idempotency_key},
+            customer = self._retrying(
+                lambda: self._client.v1.customers.create(
+                    {"metadata": {"couchpay_user_id": user_id}},
+                    options={"idempotency_key": idempotency_key},
+                )
             )
         return str(customer.id)
 
     # payment methods ---------------------------------------------------------------------
     def get_payment_method(self, payment_method_id: str) -> CardFacts:
         try:
-            pm = self._client.v1.payment_methods.retrieve(payment_method_id)
+            pm = self._retrying(lambda: self._client.v1.payment_methods.retrieve(payment_method_id))
         except stripe.StripeError as exc:
             if mapping.is_missing(exc):
                 raise CardNotValid("This card is not known to the payment provider.") from exc
@@ -62,35 +96,44 @@ class StripeGateway(PaymentGateway):
 
     def attach_payment_method(self, payment_method_id: str, customer_id: str) -> CardFacts:
         with _stripe_boundary():
-            pm = self._client.v1.payment_methods.attach(
-                payment_method_id,
-                {"customer": customer_id},
-                options={"idempotency_key": f"attach-{payment_method_id}-{customer_id}"},
+            pm = self._retrying(
+                lambda: self._client.v1.payment_methods.attach(
+                    payment_method_id,
+                    {"customer": customer_id},
+                    options={"idempotency_key": f"attach-{payment_method_id}-{customer_id}"},
+                )
             )
         return mapping.card_facts(pm.to_dict())
 
     def detach_payment_method(self, payment_method_id: str) -> None:
         with _stripe_boundary():
-            self._client.v1.payment_methods.detach(
-                payment_method_id, options={"idempotency_key": f"detach-{payment_method_id}"}
+            self._retrying(
+                lambda: self._client.v1.payment_methods.detach(
+                    payment_method_id, options={"idempotency_key": f"detach-{payment_method_id}"}
+                )
             )
 
     # setup intents -----------------------------------------------------------------------
-    def create_setup_intent(self, customer_id: str, idempotency_key: str) -> SetupIntentResult:
+    def create_setup_intent(
+        self, customer_id: str, idempotency_key: str, metadata: dict[str, str] | None = None
+    ) -> SetupIntentResult:
         with _stripe_boundary():
-            seti = self._client.v1.setup_intents.create(
-                {
-                    "customer": customer_id,
-                    "usage": "off_session",
-                    "allowed_payment_method_types": ["card"],
-                },
-                options={"idempotency_key": idempotency_key},
+            seti = self._retrying(
+                lambda: self._client.v1.setup_intents.create(
+                    {
+                        "customer": customer_id,
+                        "usage": "off_session",
+                        "allowed_payment_method_types": ["card"],
+                        "metadata": dict(metadata or {}),
+                    },
+                    options={"idempotency_key": idempotency_key},
+                )
             )
         return mapping.setup_intent_result(seti.to_dict(), with_secret=True)
 
     def get_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
         with _stripe_boundary():
-            seti = self._client.v1.setup_intents.retrieve(setup_intent_id)
+            seti = self._retrying(lambda: self._client.v1.setup_intents.retrieve(setup_intent_id))
         return mapping.setup_intent_result(seti.to_dict(), with_secret=False)
 
     # payment intents ---------------------------------------------------------------------
@@ -119,8 +162,10 @@ class StripeGateway(PaymentGateway):
         if customer_id:
             params["customer"] = customer_id
         try:
-            pi = self._client.v1.payment_intents.create(
-                params, options={"idempotency_key": idempotency_key}
+            pi = self._retrying(
+                lambda: self._client.v1.payment_intents.create(
+                    params, options={"idempotency_key": idempotency_key}
+                )
             )
         except stripe.CardError as exc:
             return self._declined(exc)
@@ -148,15 +193,64 @@ class StripeGateway(PaymentGateway):
 
     def get_payment_intent(self, payment_intent_id: str) -> PaymentIntentResult:
         with _stripe_boundary():
-            pi = self._client.v1.payment_intents.retrieve(payment_intent_id)
+            pi = self._retrying(
+                lambda: self._client.v1.payment_intents.retrieve(
+                    payment_intent_id, {"expand": ["latest_charge"]}
+                )
+            )
         return mapping.payment_intent_result(pi.to_dict())
+
+    def find_payment_intent(
+        self, transaction_id: str, customer_id: str | None
+    ) -> PaymentIntentResult | None:
+        with _stripe_boundary():
+            for pi in self._retrying(lambda: self._intents_of(customer_id)):
+                if (pi.get("metadata") or {}).get("transaction_id") == transaction_id:
+                    return self.get_payment_intent(str(pi["id"]))
+        return None
+
+    def _intents_of(self, customer_id: str | None) -> list[dict[str, Any]]:
+        """The customer's PaymentIntents (localstripe cannot filter by customer nor search, so
+        without that filter every PaymentIntent is listed, page by page)."""
+        params: dict[str, Any] = {"limit": 100}
+        found: list[dict[str, Any]] = []
+        filtered = customer_id is not None
+        while True:
+            try:
+                page = self._client.v1.payment_intents.list(
+                    {**params, "customer": customer_id} if filtered else params  # type: ignore[arg-type]
+                ).to_dict()
+            except stripe.InvalidRequestError:
+                if not filtered:
+                    raise
+                filtered = False  # localstripe: "Unexpected customer"
+                continue
+            data = page.get("data") or []
+            found += data
+            if not page.get("has_more") or not data:
+                return found
+            params["starting_after"] = data[-1]["id"]
+
+    def refund(
+        self, payment_intent_id: str, amount_cents: int, idempotency_key: str
+    ) -> RefundResult:
+        with _stripe_boundary():
+            refund = self._retrying(
+                lambda: self._client.v1.refunds.create(
+                    {"payment_intent": payment_intent_id, "amount": amount_cents},
+                    options={"idempotency_key": idempotency_key},
+                )
+            ).to_dict()
+        return RefundResult(str(refund["id"]), str(refund.get("status")), int(refund["amount"]))
 
     def cancel_payment_intent(
         self, payment_intent_id: str, idempotency_key: str
     ) -> PaymentIntentResult:
         with _stripe_boundary():
-            pi = self._client.v1.payment_intents.cancel(
-                payment_intent_id, options={"idempotency_key": idempotency_key}
+            pi = self._retrying(
+                lambda: self._client.v1.payment_intents.cancel(
+                    payment_intent_id, options={"idempotency_key": idempotency_key}
+                )
             )
         return mapping.payment_intent_result(pi.to_dict())
 

@@ -8,7 +8,10 @@ import importlib
 
 from couchpay.config import Config
 
-COMMAND_MODULES = ("couchpay.entrypoints.cli_serve",)
+COMMAND_MODULES = (
+    "couchpay.entrypoints.cli_serve",
+    "couchpay.entrypoints.cli_payments",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

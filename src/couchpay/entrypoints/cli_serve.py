@@ -47,6 +47,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # before we say where we are: early connections wait in the backlog
     bound_port = sock.getsockname()[1]
     runtime = bootstrap.start(config)
     url = f"http://{host}:{bound_port}"

@@ -1,20 +1,21 @@
-"""POST /stripe/webhook: the signature is checked against the raw body; events kept once.
+"""POST /stripe/webhook (local server) and the webhook Lambda: one thin adapter.
 
-Full event handling (settling purchases, card updates) belongs to the webhooks service."""
+400 for a bad signature or body (Stripe will not fix it by retrying); 503 when Stripe itself
+cannot be reached to re-read the object (Stripe retries the delivery later); 200 otherwise."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
+from couchpay.domain.errors import BadRequest, CouchpayError, GatewayUnavailable
+from couchpay.service.context import Services
 
-from couchpay.bootstrap import Runtime
+if TYPE_CHECKING:
+    from couchpay.bootstrap import Runtime
 
 log = logging.getLogger(__name__)
-TOLERANCE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -23,20 +24,27 @@ class WebhookResult:
     body: dict[str, Any]
 
 
-def verify_webhook(runtime: Runtime, body: bytes, signature: str) -> WebhookResult:
-    secret = runtime.webhook_secret
+def receive_webhook(
+    services: Services, secret: str | None, body: bytes, signature: str
+) -> WebhookResult:
+    from couchpay.adapters.stripe_webhooks import parse_event
+    from couchpay.service.webhooks import handle_event
+
     if not secret:
         return WebhookResult(503, {"error": "webhooks are not configured"})
     try:
-        stripe.WebhookSignature.verify_header(
-            body.decode("utf-8"), signature, secret, TOLERANCE_SECONDS
-        )
-        event = json.loads(body)
-    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
-        return WebhookResult(400, {"error": "invalid signature"})
-    event_id = event.get("id") if isinstance(event, dict) else None
-    if not isinstance(event_id, str):
-        return WebhookResult(400, {"error": "not an event"})
-    services = runtime.services
-    first = services.store.record_event(event_id, str(event.get("type")), services.now())
-    return WebhookResult(200, {"received": True, "duplicate": not first})
+        event = parse_event(body, signature, secret)
+    except BadRequest as exc:
+        return WebhookResult(400, {"error": exc.code})
+    try:
+        outcome, first = handle_event(services, event)
+    except GatewayUnavailable:
+        return WebhookResult(503, {"error": "payment provider unreachable; retry later"})
+    except CouchpayError as exc:  # nothing a retry would change: acknowledge, keep a trace
+        log.warning("webhook %s %s not applied: %s", event.type, event.id, exc.code)
+        return WebhookResult(200, {"received": True, "duplicate": False, "outcome": exc.code})
+    return WebhookResult(200, {"received": True, "duplicate": not first, "outcome": outcome})
+
+
+def verify_webhook(runtime: Runtime, body: bytes, signature: str) -> WebhookResult:
+    return receive_webhook(runtime.services, runtime.webhook_secret, body, signature)

@@ -26,6 +26,14 @@ class PaymentIntentResult:
     metadata: dict[str, str] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     """What we keep on the record: no client secret, no card data, no full response."""
+    amount_refunded: int = 0
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str
+    amount: int
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class SetupIntentResult:
     customer_id: str | None
     payment_method_id: str | None
     client_secret: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class PaymentGateway(ABC):
@@ -54,7 +63,9 @@ class PaymentGateway(ABC):
     def detach_payment_method(self, payment_method_id: str) -> None: ...
 
     @abstractmethod
-    def create_setup_intent(self, customer_id: str, idempotency_key: str) -> SetupIntentResult: ...
+    def create_setup_intent(
+        self, customer_id: str, idempotency_key: str, metadata: dict[str, str] | None = None
+    ) -> SetupIntentResult: ...
 
     @abstractmethod
     def get_setup_intent(self, setup_intent_id: str) -> SetupIntentResult: ...
@@ -75,7 +86,20 @@ class PaymentGateway(ABC):
         raises CardDeclined."""
 
     @abstractmethod
-    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntentResult: ...
+    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntentResult:
+        """Re-read, with ``amount_refunded`` from its latest charge."""
+
+    @abstractmethod
+    def find_payment_intent(
+        self, transaction_id: str, customer_id: str | None
+    ) -> PaymentIntentResult | None:
+        """The PaymentIntent whose metadata names our transaction, for when we never stored its
+        id (the process died between Stripe's answer and our write); None if none exists."""
+
+    @abstractmethod
+    def refund(
+        self, payment_intent_id: str, amount_cents: int, idempotency_key: str
+    ) -> RefundResult: ...
 
     @abstractmethod
     def cancel_payment_intent(

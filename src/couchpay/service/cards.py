@@ -26,7 +26,9 @@ def create_setup_intent(svc: Services, user_id: str) -> str:
     """Start the SCA-ready save: returns the SetupIntent's client secret."""
     user = svc.store.ensure_user(user_id, svc.now())
     customer_id = ensure_customer(svc, user)
-    intent = svc.gateway.create_setup_intent(customer_id, f"seti-{uuid.uuid4()}")
+    intent = svc.gateway.create_setup_intent(
+        customer_id, f"seti-{uuid.uuid4()}", {"user_id": user_id}
+    )
     return intent.client_secret or ""
 
 
@@ -141,16 +143,22 @@ def set_default_card(svc: Services, user_id: str, card_id: str) -> Card:
     return card
 
 
-def delete_card(svc: Services, user_id: str, card_id: str) -> Card:
-    """Soft delete: the record stays, cancelled; then the card is detached at Stripe."""
-    card = _own_card(svc, user_id, card_id)
+def retire_card(svc: Services, card: Card) -> Card:
+    """Cancel a card record (kept, never deleted); the newest usable card becomes the default."""
     now = svc.now()
     cancelled = card.cancelled(now)
     svc.store.update_card(cancelled)
-    user = svc.store.ensure_user(user_id, now)
+    user = svc.store.ensure_user(card.user_id, now)
     if user.default_card_id == card.card_id:
-        remaining = wallet_order(svc.store.list_cards(user_id), None, now)
-        svc.store.set_default_card(user_id, remaining[0].card_id if remaining else None)
+        remaining = wallet_order(svc.store.list_cards(card.user_id), None, now)
+        svc.store.set_default_card(card.user_id, remaining[0].card_id if remaining else None)
+    return cancelled
+
+
+def delete_card(svc: Services, user_id: str, card_id: str) -> Card:
+    """Soft delete: the record stays, cancelled; then the card is detached at Stripe."""
+    card = _own_card(svc, user_id, card_id)
+    cancelled = retire_card(svc, card)
     try:
         svc.gateway.detach_payment_method(card.card_token)
     except PaymentError as exc:  # the record is cancelled already; Stripe catches up later

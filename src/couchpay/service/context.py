@@ -34,3 +34,5 @@ class Services:
     duplicate_wait_seconds: float = 20.0
     """How long a duplicate purchase request waits for the first one to settle."""
     sleep: Callable[[float], None] = time.sleep
+    failpoint: str | None = None
+    """Test-only: see service/failpoints.py."""

@@ -18,6 +18,7 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.purchases import Purchase, request_hash
 from couchpay.domain.statuses import PurchaseStatus
+from couchpay.service import failpoints
 from couchpay.service.checkout import (
     CartRequest,
     PaymentSource,
@@ -53,7 +54,10 @@ def purchase_request(
     stored, ours = svc.store.claim_purchase(purchase)
     if not ours:
         return _replay(svc, stored, digest)
-    return _charge(svc, stored, source)
+    failpoints.hit(svc.failpoint, "after_claim")
+    outcome = _charge(svc, stored, source)
+    failpoints.hit(svc.failpoint, "before_reply")
+    return outcome
 
 
 def _charge(svc: Services, purchase: Purchase, source: PaymentSource) -> PurchaseOutcome:
@@ -69,10 +73,12 @@ def _charge(svc: Services, purchase: Purchase, source: PaymentSource) -> Purchas
     except GatewayUnavailable:
         return PurchaseOutcome(purchase)  # outcome unknown: stays pending, settled later
     except (CardDeclined, PaymentRejected) as exc:
+        failpoints.hit(svc.failpoint, "after_stripe")
         settled = settle_status(
             svc, purchase, PurchaseStatus.FAILED, exc.code, exc.message, exc.payment_intent_id
         )
         return PurchaseOutcome(settled)
+    failpoints.hit(svc.failpoint, "after_stripe")
     settled = settle_from_intent(svc, purchase, intent)
     return PurchaseOutcome(settled, intent.client_secret)
 

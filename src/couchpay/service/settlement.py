@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import PaymentIntentStatus, PurchaseStatus, can_move
 from couchpay.ports.gateway import PaymentIntentResult
@@ -16,26 +18,35 @@ _STATUS_FOR_INTENT = {
 }
 
 
-def status_for(intent: PaymentIntentResult) -> PurchaseStatus | None:
+def status_for(intent: PaymentIntentResult, total_cents: int) -> PurchaseStatus | None:
     """Our status for a PaymentIntent; None while Stripe itself has no outcome yet."""
-    return _STATUS_FOR_INTENT.get(intent.status)
+    status = _STATUS_FOR_INTENT.get(intent.status)
+    if status is PurchaseStatus.SUCCEEDED and intent.amount_refunded >= total_cents > 0:
+        return PurchaseStatus.REFUNDED
+    return status
+
+
+def apply_intent(
+    svc: Services, purchase: Purchase, intent: PaymentIntentResult
+) -> tuple[Purchase, bool]:
+    """Bring the record in line with the PaymentIntent. Returns the record as stored and whether
+    this call moved it (only the mover tells the user)."""
+    new = status_for(intent, purchase.total_cents) or purchase.status
+    failed = new is PurchaseStatus.FAILED
+    updated = purchase.settled_as(
+        new,
+        svc.now(),
+        payment_intent_id=intent.id,
+        failure_code=(intent.error_code or "payment_failed") if failed else None,
+        failure_message=(intent.error_message or "The payment failed.") if failed else None,
+        stripe_response=intent.summary,
+    )
+    refunded = max(purchase.refunded_cents, intent.amount_refunded)
+    return _move(svc, purchase, replace(updated, refunded_cents=refunded))
 
 
 def settle_from_intent(svc: Services, purchase: Purchase, intent: PaymentIntentResult) -> Purchase:
-    new = status_for(intent) or purchase.status
-    failed = new is PurchaseStatus.FAILED
-    return _move(
-        svc,
-        purchase,
-        purchase.settled_as(
-            new,
-            svc.now(),
-            payment_intent_id=intent.id,
-            failure_code=(intent.error_code or "payment_failed") if failed else None,
-            failure_message=(intent.error_message or "The payment failed.") if failed else None,
-            stripe_response=intent.summary,
-        ),
-    )
+    return apply_intent(svc, purchase, intent)[0]
 
 
 def settle_status(
@@ -53,15 +64,26 @@ def settle_status(
         failure_code=code,
         failure_message=message,
     )
-    return _move(svc, purchase, updated)
+    return _move(svc, purchase, updated)[0]
 
 
-def _move(svc: Services, current: Purchase, updated: Purchase) -> Purchase:
+def _move(svc: Services, current: Purchase, updated: Purchase) -> tuple[Purchase, bool]:
     """Write ``updated`` if the move is legal and nobody moved the record meanwhile;
     otherwise return the record as the winner left it."""
-    same = updated.status is current.status
-    if not same and not can_move(current.status, updated.status):
-        return current
+    same_status = updated.status is current.status
+    if not same_status and not can_move(current.status, updated.status):
+        return current, False
+    if same_status and _unchanged(current, updated):
+        return current, False
     if svc.store.settle_purchase(updated, expected=current.status):
-        return updated
-    return svc.store.get_purchase(current.transaction_id) or current
+        return updated, not same_status
+    return svc.store.get_purchase(current.transaction_id) or current, False
+
+
+def _unchanged(current: Purchase, updated: Purchase) -> bool:
+    return replace(updated, updated_at=current.updated_at) == current
+
+
+def notify_if_settled(svc: Services, purchase: Purchase, moved: bool) -> None:
+    if moved and purchase.status.settled:
+        svc.notifier.purchase_settled(purchase)

@@ -1,0 +1,70 @@
+"""Stripe events, applied exactly once in effect.
+
+Nothing in the payload is trusted but ids: every object is re-read from Stripe. Records only
+move forward (``settlement``), so late, repeated or out-of-order events change nothing; the user
+is told only by the call that actually settled a purchase. Events are processed first and then
+kept, so a crash mid-way never loses one (Stripe delivers it again)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from couchpay.service import card_events
+from couchpay.service.context import Services
+from couchpay.service.settlement import apply_intent, notify_if_settled
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    object_id: str
+    payment_intent_id: str | None = None
+
+
+PAYMENT_INTENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.requires_action",
+        "payment_intent.processing",
+    }
+)
+
+
+def handle_event(svc: Services, event: WebhookEvent) -> tuple[str, bool]:
+    """Apply one event; returns (what happened, whether this was its first delivery)."""
+    outcome = _apply(svc, event)
+    first = svc.store.record_event(event.id, event.type, svc.now())
+    log.info("webhook %s %s: %s%s", event.type, event.id, outcome, "" if first else " (again)")
+    return outcome, first
+
+
+def _apply(svc: Services, event: WebhookEvent) -> str:
+    if event.type in PAYMENT_INTENT_EVENTS:
+        return settle_intent(svc, event.object_id)
+    if event.type == "charge.refunded" and event.payment_intent_id:
+        return settle_intent(svc, event.payment_intent_id)
+    if event.type == "payment_method.detached":
+        return card_events.detached(svc, event.object_id)
+    if event.type == "payment_method.automatically_updated":
+        return card_events.updated(svc, event.object_id)
+    if event.type == "setup_intent.succeeded":
+        return card_events.setup_succeeded(svc, event.object_id)
+    return "ignored"
+
+
+def settle_intent(svc: Services, payment_intent_id: str) -> str:
+    intent = svc.gateway.get_payment_intent(payment_intent_id)
+    purchase = svc.store.get_purchase_by_intent(intent.id)
+    if purchase is None and intent.metadata.get("transaction_id"):
+        purchase = svc.store.get_purchase(intent.metadata["transaction_id"])
+    if purchase is None:
+        return "not ours"
+    stored, moved = apply_intent(svc, purchase, intent)
+    notify_if_settled(svc, stored, moved)
+    return f"purchase {stored.status.value}" if moved else "no change"
