@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from couchpay.domain.purchases import Purchase
@@ -9,6 +10,7 @@ from couchpay.domain.statuses import PaymentIntentStatus, PurchaseStatus, can_mo
 from couchpay.ports.gateway import PaymentIntentResult
 from couchpay.service.context import Services
 
+log = logging.getLogger(__name__)
 _PI = PaymentIntentStatus
 _STATUS_FOR_INTENT = {
     _PI.SUCCEEDED: PurchaseStatus.SUCCEEDED,
@@ -76,6 +78,13 @@ def _move(svc: Services, current: Purchase, updated: Purchase) -> tuple[Purchase
     if same_status and _unchanged(current, updated):
         return current, False
     if svc.store.settle_purchase(updated, expected=current.status):
+        if not same_status:
+            log.info(
+                "purchase %s moved %s -> %s",
+                current.transaction_id,
+                current.status.value,
+                updated.status.value,
+            )
         return updated, not same_status
     return svc.store.get_purchase(current.transaction_id) or current, False
 
