@@ -40,14 +40,17 @@ class Server:
         return await CouchpayClient.connect(self.ws_url, self.token(user_id))
 
 
-def start_server(data_dir: Path, log_file: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start `couchpay serve --port 0` offline; return the process and its base URL."""
+def start_server(
+    data_dir: Path, log_file: Path, extra_env: dict[str, str] | None = None, port: int = 0
+) -> tuple[subprocess.Popen[str], str]:
+    """Start `couchpay serve` offline; return the process and its base URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
     env["COUCHPAY_DATA_DIR"] = str(data_dir)
     env["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    log = open(log_file, "w")  # noqa: SIM115 - kept open for the process
+    env.update(extra_env or {})
+    log = open(log_file, "a")  # noqa: SIM115 - kept open for the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=log,

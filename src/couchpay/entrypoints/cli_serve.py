@@ -42,7 +42,8 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     from couchpay.entrypoints.local_server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "stripe"):  # one line per HTTP call is not a log
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     host, port = args.host, args.port
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
