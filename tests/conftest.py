@@ -15,3 +15,12 @@ def localstripe() -> Iterator[LocalStripe]:
     """A started localstripe; state is shared by the whole session (never flushed here)."""
     with LocalStripe() as server:
         yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -15,6 +15,7 @@ import pytest
 from couchpay.service.failpoints import POINTS
 from tests.e2e.helpers import cart
 from tests.faults.conftest import Stack, check_ledger
+from tests.figures import report
 from tests.stripe_browser import create_payment_method
 
 FANS, PER_FAN = 3, 4
@@ -71,7 +72,7 @@ async def test_kill_9_at_each_step_loses_nothing_and_charges_once(stack: Stack, 
     assert not [r for r in retries if isinstance(r, BaseException)]
     summary = stack.reconcile()
     figures = check_ledger(stack, set(users), {rid for _, _, rid in plan})
-    print(f"\ncrash {point}: kills 1, replies lost {lost}, {figures}, reconcile: {summary}")
+    report(f"crash {point}: kills 1, replies lost {lost}, {figures}, reconcile: {summary}")
     assert figures["records"] == FANS * PER_FAN
 
 

@@ -8,6 +8,7 @@ import uuid
 
 from tests.e2e.helpers import cart
 from tests.faults.conftest import Stack, check_ledger
+from tests.figures import report
 from tests.stripe_browser import create_payment_method
 
 FANS, PER_FAN = 10, 20
@@ -44,5 +45,5 @@ async def test_duplicate_storm(stack: Stack) -> None:
     results = await asyncio.gather(*(fan_storm(stack, u, items) for u in users))
     assert all(len(txs) == 1 for per_fan in results for txs in per_fan)  # one outcome each
     figures = check_ledger(stack, set(users), {f"{u}-{n}" for u in users for n in range(PER_FAN)})
-    print(f"\nstorm: frames {FANS * PER_FAN * 3}, {figures}")
+    report(f"storm: frames {FANS * PER_FAN * 3}, {figures}")
     assert figures["PaymentIntents"] == figures["records"] == FANS * PER_FAN

@@ -24,6 +24,7 @@ from couchpay.service.context import Services
 from couchpay.service.queries import seed_demo_catalog
 from couchpay.service.reconcile import reconcile
 from tests.faults.proxy import FaultProxy
+from tests.figures import report
 from tests.stripe_browser import create_payment_method
 
 KEY = "sk_test_couchpay_offline"
@@ -81,7 +82,7 @@ def test_transient_faults_are_retried_with_the_same_key_and_charge_once(
     assert len(attempts) == len(faults) + 1
     assert {a.idempotency_key for a in attempts} == {f"purchase-{tag}"}
     charged = intents_named(localstripe, tag)
-    print(f"\n{tag}: attempts {len(attempts)}, PaymentIntents {len(charged)}")
+    report(f"{tag}: attempts {len(attempts)}, PaymentIntents {len(charged)}")
     assert len(charged) == 1
 
 
@@ -129,7 +130,7 @@ def test_unknown_outcome_stays_pending_says_processing_then_reconcile_settles(
     tx = reply["message"]["transactionId"]
     assert store.get_purchase(tx).status is PurchaseStatus.PENDING  # type: ignore[union-attr]
     summary = reconcile(svc, timedelta(0))
-    print(f"\nunknown outcome: {summary.line()}")
+    report(f"unknown outcome: {summary.line()}")
     settled = store.get_purchase(tx)
     assert settled is not None and settled.status is PurchaseStatus.SUCCEEDED
     assert settled.total_cents == 19200 and settled.payment_intent_id

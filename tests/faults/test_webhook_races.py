@@ -13,6 +13,7 @@ import httpx
 from couchpay.client import CouchpayClient
 from tests.e2e.helpers import cart
 from tests.faults.conftest import Stack
+from tests.figures import report
 from tests.stripe_browser import authenticate_payment_intent, create_payment_method
 
 THREE_DS = "4000002500003155"
@@ -75,8 +76,8 @@ async def test_confirm_and_webhook_together_settle_once_and_tell_once(stack: Sta
         moves(stack, r["transaction_id"]).count("requires_action -> succeeded") == 1
         for r in history
     )
-    print(
-        f"\nrace: rounds {rounds}, webhook settled {webhook_won}, confirm settled "
+    report(
+        f"race: rounds {rounds}, webhook settled {webhook_won}, confirm settled "
         f"{rounds - webhook_won}, pushes {len(pushes)}, double settles 0"
     )
     assert settled_once
