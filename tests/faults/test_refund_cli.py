@@ -1,0 +1,60 @@
+"""`couchpay refund` against a running server's Stripe: partial, repeated, full, refused."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+
+from tests.e2e.helpers import cart
+from tests.faults.conftest import KEY, Stack
+from tests.stripe_browser import create_payment_method
+
+
+def refund(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")} | stack.env()
+    return subprocess.run(
+        [sys.executable, "-m", "couchpay.entrypoints.cli", "refund", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def refunds_at_stripe(stack: Stack, pi: str) -> list[int]:
+    page = httpx.get(
+        f"{stack.localstripe.api_base}/v1/refunds",
+        params={"payment_intent": pi, "limit": 100},
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).json()
+    return sorted(r["amount"] for r in page["data"])
+
+
+async def test_refund_command(stack: Stack) -> None:
+    stack.start()
+    client = await stack.client("refund-fan")
+    pm = create_payment_method(stack.localstripe.api_base, "4242424242424242")
+    card = (await client.call("create-payment-method", {"stripePayment": pm}))["message"]["uuid"]
+    paid = await client.call("purchase-request", {"cardId": card, "items": await cart(client)})
+    await client.close()
+    tx = paid["message"]["transactionId"]
+    (record,) = stack.records({"refund-fan"})
+    pi = record["payment_intent_id"]
+
+    first = refund(stack, tx, "--amount", "500")
+    assert first.returncode == 0, first.stderr
+    assert "500 cents succeeded" in first.stdout and "500 of 19200 cents refunded" in first.stdout
+    again = refund(stack, tx, "--amount", "500")
+    assert "already done" in again.stdout
+    assert refunds_at_stripe(stack, pi) == [500]  # the re-run refunded nothing more
+    too_much = refund(stack, tx, "--amount", "19000")
+    assert too_much.returncode == 1 and "between 1 and 18700" in too_much.stderr
+    rest = refund(stack, tx)
+    assert "purchase" in rest.stdout and "is refunded, 19200 of 19200" in rest.stdout
+    assert refunds_at_stripe(stack, pi) == [500, 18700]
+    unknown = refund(stack, "no-such-transaction")
+    assert unknown.returncode == 1 and "No purchase" in unknown.stderr
