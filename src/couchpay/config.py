@@ -41,7 +41,11 @@ class Config:
     streaming_rate: Fraction = DEFAULT_STREAMING_RATE
     duplicate_wait_seconds: float = 20.0
     failpoint: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    rate_limit: str = "20/40"
     jwks_url: str | None = None
+    token_issuer: str | None = None
+    token_audience: str | None = None
     web_dir: Path | None = None
 
     @classmethod
@@ -58,7 +62,15 @@ class Config:
             streaming_rate=parse_rate(e.get("COUCHPAY_STREAMING_RATE") or "10%"),
             duplicate_wait_seconds=float(e.get("COUCHPAY_DUPLICATE_WAIT_SECONDS") or 20),
             failpoint=e.get("COUCHPAY_FAILPOINT") or None,
+            allowed_origins=tuple(
+                o.strip().rstrip("/")
+                for o in e.get("COUCHPAY_ALLOWED_ORIGINS", "").split(",")
+                if o.strip()
+            ),
+            rate_limit=e.get("COUCHPAY_RATE_LIMIT") or "20/40",
             jwks_url=e.get("COUCHPAY_JWKS_URL") or None,
+            token_issuer=e.get("COUCHPAY_TOKEN_ISSUER") or None,
+            token_audience=e.get("COUCHPAY_TOKEN_AUDIENCE") or None,
             web_dir=Path(e["COUCHPAY_WEB_DIR"]) if e.get("COUCHPAY_WEB_DIR") else None,
         )
 

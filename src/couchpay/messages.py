@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-MAX_CHARGE_CENTS = 99_999_999  # Stripe's maximum charge for USD: $999,999.99
+from couchpay.domain.pricing import MAX_CHARGE_CENTS
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^(pm|card|src)_[A-Za-z0-9_]{1,200}$")]

@@ -58,6 +58,15 @@ def _run(
     return reply(action, body, request_id)
 
 
+def refuse(raw: str | bytes, exc: CouchpayError) -> dict[str, Any]:
+    """An ``error`` reply to a frame we will not handle (rate limit), echoing its requestId."""
+    try:
+        envelope = _decode(raw)
+    except CouchpayError:
+        envelope = {}
+    return reply(ERROR_ACTION, error_message(exc), _request_id(envelope))
+
+
 def _decode(raw: str | bytes) -> dict[str, Any]:
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_FRAME_BYTES:

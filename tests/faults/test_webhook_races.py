@@ -36,7 +36,7 @@ async def fan_with_card(stack: Stack, number: str = THREE_DS) -> tuple[CouchpayC
 
 
 def moves(stack: Stack, tx: str) -> list[str]:
-    return re.findall(rf"purchase {tx} moved (\S+ -> \S+)", stack.log.read_text())
+    return re.findall(rf"purchase {tx} moved ([a-z_]+ -> [a-z_]+)", stack.log.read_text())
 
 
 async def test_confirm_and_webhook_together_settle_once_and_tell_once(stack: Stack) -> None:

@@ -32,3 +32,14 @@ def test_streaming_rate_is_exact(text: str, rate: Fraction) -> None:
 def test_bad_rates_are_refused_with_the_setting_named(text: str) -> None:
     with pytest.raises(ConfigError, match="COUCHPAY_STREAMING_RATE"):
         parse_rate(text)
+
+
+def test_a_bad_setting_is_a_one_line_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from couchpay.entrypoints.cli import main
+
+    monkeypatch.setenv("COUCHPAY_STREAMING_RATE", "lots")
+    assert main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("couchpay: COUCHPAY_STREAMING_RATE") and "Traceback" not in err

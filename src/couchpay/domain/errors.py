@@ -6,7 +6,9 @@ and a user-safe sentence. ``protocol.py`` is the only place these become replies
     CouchpayError
     ├── BadRequest                 bad_request       malformed frame / invalid message
     │   ├── FrameTooLarge          frame_too_large
-    │   └── UnknownAction          unknown_action
+    │   ├── UnknownAction          unknown_action
+    │   └── AmountTooLarge         amount_too_large  over Stripe's maximum charge
+    ├── RateLimited                rate_limited      too many frames on one connection
     ├── Unauthorized               unauthorized      token or userId/cogId mismatch
     ├── NotFound                   not_found         no such record *for this user*
     ├── CardNotValid               card_not_valid    not the user's, inactive, not live, expired
@@ -48,6 +50,16 @@ class FrameTooLarge(BadRequest):
 class UnknownAction(BadRequest):
     code = "unknown_action"
     default_message = "Unknown action."
+
+
+class AmountTooLarge(BadRequest):
+    code = "amount_too_large"
+    default_message = "The total is over the largest amount a card can be charged."
+
+
+class RateLimited(CouchpayError):
+    code = "rate_limited"
+    default_message = "Too many requests on this connection; slow down and retry."
 
 
 class Unauthorized(CouchpayError):

@@ -8,6 +8,7 @@ from fractions import Fraction
 from couchpay.domain.catalog import CatalogItem
 
 DEFAULT_STREAMING_RATE = Fraction(10, 100)
+MAX_CHARGE_CENTS = 99_999_999  # Stripe's largest charge in USD: $999,999.99
 
 
 @dataclass(frozen=True)

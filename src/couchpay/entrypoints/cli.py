@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 
-from couchpay.config import Config
+from couchpay.config import Config, ConfigError
 
 COMMAND_MODULES = (
     "couchpay.entrypoints.cli_serve",
     "couchpay.entrypoints.cli_payments",
+    "couchpay.entrypoints.cli_catalog",
+    "couchpay.entrypoints.cli_ops",
 )
 
 
@@ -26,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.run(args, Config.from_env())
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        print(f"couchpay: {exc}", file=sys.stderr)
+        return 2
+    code: int = args.run(args, config)
     return code
 
 

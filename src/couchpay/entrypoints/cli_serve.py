@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 import sys
 from typing import Any
@@ -38,12 +37,10 @@ def _dev_token(args: argparse.Namespace, config: Config) -> int:
 def _serve(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
-    from couchpay import bootstrap
+    from couchpay import bootstrap, logs
     from couchpay.entrypoints.local_server import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("httpx", "stripe"):  # one line per HTTP call is not a log
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure()
     host, port = args.host, args.port
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

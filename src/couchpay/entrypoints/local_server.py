@@ -7,6 +7,8 @@ import itertools
 import json
 import logging
 import re
+import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,9 +21,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from couchpay.bootstrap import Runtime
-from couchpay.domain.errors import Unauthorized
+from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
-from couchpay.protocol import handle_frame
+from couchpay.protocol import handle_frame, refuse
+from couchpay.ratelimit import TokenBucket, parse_limit
 
 log = logging.getLogger(__name__)
 MAX_IN_FLIGHT_PER_CONNECTION = 8
@@ -94,6 +97,19 @@ def create_app(runtime: Runtime) -> Starlette:
     return Starlette(lifespan=lifespan, routes=routes)
 
 
+def origin_allowed(runtime: Runtime, websocket: WebSocket) -> bool:
+    """Browsers always send Origin: it must be a configured origin, or this server's own.
+    Clients that are not browsers send none and are judged by their token alone."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = runtime.config.allowed_origins
+    if allowed:
+        return origin.rstrip("/") in allowed
+    host = websocket.headers.get("host", "")
+    return origin.rstrip("/") in {f"http://{host}", f"https://{host}"}
+
+
 async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
     token = websocket.query_params.get("token", "")
     try:
@@ -101,19 +117,31 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
     except Unauthorized:
         await websocket.close(code=4401, reason="unauthorized")  # refused before accept: HTTP 403
         return
+    if not origin_allowed(runtime, websocket):
+        log.warning("socket refused: origin %r not allowed", websocket.headers.get("origin"))
+        await websocket.close(code=4403, reason="origin not allowed")
+        return
     await websocket.accept()
     conn_id = next(_conn_ids)
     send_lock = anyio.Lock()
     slots = anyio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION)
+    bucket = TokenBucket(*parse_limit(runtime.config.rate_limit))
 
     async def send(reply: dict[str, Any]) -> None:
         async with send_lock:
             await websocket.send_text(json.dumps(reply))
 
     async def answer(frame: str | bytes) -> None:
+        started = time.perf_counter()
         try:
-            reply = await anyio.to_thread.run_sync(handle_frame, runtime.services, user_id, frame)
+            if bucket.take():
+                reply = await anyio.to_thread.run_sync(
+                    handle_frame, runtime.services, user_id, frame
+                )
+            else:
+                reply = refuse(frame, RateLimited())
             await send(reply)
+            _log_frame(user_id, conn_id, reply, started)
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client left while we worked; the records are already written
         finally:
@@ -133,3 +161,20 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
                 tasks.start_soon(answer, frame)
     finally:
         runtime.connections.remove(user_id, conn_id)
+
+
+def _log_frame(user_id: str, conn_id: int, reply: dict[str, Any], started: float) -> None:
+    """One structured line per frame: who, which request, which answer, how long. Never the
+    message body (it may hold a client secret)."""
+    message = reply.get("message") or {}
+    log.info(
+        "frame",
+        extra={
+            "request_id": reply.get("requestId") or f"srv-{uuid.uuid4()}",
+            "user_id": user_id,
+            "connection": conn_id,
+            "reply": reply.get("action"),
+            "code": message.get("code") if isinstance(message, dict) else None,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )

@@ -5,8 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from couchpay.domain.errors import CardChecksFailed, CardNotValid, ItemUnavailable, PriceMismatch
-from couchpay.domain.pricing import CartLine, price_cart
+from couchpay.domain.errors import (
+    AmountTooLarge,
+    CardChecksFailed,
+    CardNotValid,
+    ItemUnavailable,
+    PriceMismatch,
+)
+from couchpay.domain.pricing import MAX_CHARGE_CENTS, CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.service.cards import check_facts, save_card
 from couchpay.service.context import Services
@@ -87,6 +93,8 @@ def build_purchase(
     source: PaymentSource,
 ) -> Purchase:
     totals = price_cart(lines, svc.pricing.streaming_rate)
+    if totals.total_cents > MAX_CHARGE_CENTS:
+        raise AmountTooLarge(f"The total may not be over {MAX_CHARGE_CENTS} cents.")
     now = svc.now()
     return Purchase(
         transaction_id=str(uuid.uuid4()),

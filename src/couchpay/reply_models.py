@@ -1,0 +1,227 @@
+"""The replies the service sends, as models: the same shapes ``views.py`` / ``routes.py`` /
+``protocol.py`` build as dicts.
+
+They exist for the protocol's documentation (``asyncapi.py``) and to keep it honest:
+tests/unit/test_reply_models.py feeds real replies through them (``model_validate_json``, extra
+keys forbidden, every key required), so a reply that changes without its model fails a test."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from couchpay.domain.catalog import ItemKind
+from couchpay.domain.statuses import CardStatus, PurchaseStatus
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# failures ------------------------------------------------------------------------------------
+class Failure(Reply):
+    """Every failure: a stable snake_case code and a sentence that can be shown to the user."""
+
+    code: str = Field(
+        description="Stable snake_case code, e.g. bad_request, not_found, card_not_valid.",
+        examples=["not_found"],
+    )
+    error: str = Field(description="A human sentence; safe to show to the user.")
+
+
+class PurchaseOutcomeFailure(Reply):
+    """A purchase that was recorded but did not succeed: declined or canceled, or still being
+    processed (`payment_processing` with status `pending` is *not* a failure: nobody is charged
+    twice, and the outcome is pushed when Stripe settles it)."""
+
+    transaction_id: str = Field(alias="transactionId", description="The purchase's id.")
+    status: Literal[PurchaseStatus.PENDING, PurchaseStatus.FAILED, PurchaseStatus.CANCELED]
+    code: str = Field(
+        description="payment_processing while pending; otherwise Stripe's decline code, e.g. "
+        "card_declined, payment_intent_authentication_failure."
+    )
+    error: str
+
+
+# catalog -------------------------------------------------------------------------------------
+class ItemView(Reply):
+    item_id: str = Field(alias="itemId", description="Send it back as item_id.")
+    name: str
+    kind: ItemKind = Field(description="Only merch ships.")
+    price_cents: int = Field(alias="priceCents", ge=0, description="Integer cents.")
+    shipping_cents: int = Field(alias="shippingCents", ge=0, description="Per unit; merch only.")
+
+
+class GetItemsSuccess(Reply):
+    items: list[ItemView] = Field(description="Items on sale: by price, then name.")
+
+
+# cards ---------------------------------------------------------------------------------------
+class SetupIntentCreated(Reply):
+    client_secret: str = Field(
+        alias="clientSecret", description="Pass to stripe.confirmCardSetup() on the page."
+    )
+
+
+class CardView(Reply):
+    id: str = Field(description="The card's id (ours, not Stripe's); use it as cardId.")
+    last_four: str = Field(alias="lastFour", description="The card number's last four digits.")
+    brand: str = Field(description="Stripe's brand: visa, mastercard, amex, ...")
+    exp_month: int = Field(alias="expMonth", ge=1, le=12)
+    exp_year: int = Field(alias="expYear", description="Four digits.")
+    name_on_card: str | None = Field(alias="nameOnCard", description="As Stripe has it, if any.")
+    status: CardStatus = Field(
+        description="`live` can be charged; `expired` is past its month; `cancelled` was "
+        "deleted; `error` / `fail_checks` were refused when saved."
+    )
+    is_default: bool = Field(alias="isDefault", description="The fan's default card.")
+
+
+class CardSaved(CardView):
+    uuid: str = Field(description="Same as id (the name the original page reads).")
+
+
+class WalletSuccess(Reply):
+    cards: list[CardView] = Field(
+        description="Usable cards only (active, live, not expired); the default card first."
+    )
+
+
+class DefaultCardSet(Reply):
+    id: str
+    is_default: Literal[True] = Field(alias="isDefault")
+
+
+class CardDeleted(Reply):
+    id: str
+    active: Literal[False]
+    status: Literal[CardStatus.CANCELLED]
+
+
+# purchases -----------------------------------------------------------------------------------
+class CardSummary(Reply):
+    brand: str
+    last_four: str = Field(alias="lastFour")
+
+
+class PurchaseTotals(Reply):
+    """Integer cents: total = subtotal + streamingCost + shipping."""
+
+    transaction_id: str = Field(alias="transactionId", description="The purchase's id.")
+    status: PurchaseStatus
+    total_cents: int = Field(alias="totalCents", ge=0)
+    subtotal_cents: int = Field(alias="subtotalCents", ge=0)
+    streaming_cost_cents: int = Field(alias="streamingCostCents", ge=0)
+    shipping_cents: int = Field(alias="shippingCents", ge=0)
+    currency: str = Field(description="ISO currency code, lower case (usd).")
+    card: CardSummary = Field(description="The card charged.")
+
+
+class PurchaseSucceeded(PurchaseTotals):
+    status: Literal[PurchaseStatus.SUCCEEDED, PurchaseStatus.REFUNDED]
+
+
+class PaymentIntentNeeded(Reply):
+    """3-D Secure is needed: call stripe.confirmCardPayment(clientSecret) on the page, then
+    send confirm-purchase with the transactionId."""
+
+    transaction_id: str = Field(
+        alias="transactionId", description="Send it in confirm-purchase afterwards."
+    )
+    client_secret: str | None = Field(
+        alias="clientSecret", description="For stripe.confirmCardPayment(clientSecret)."
+    )
+    payment_method: str = Field(alias="paymentMethod", description="The Stripe PaymentMethod id.")
+
+
+class PurchasedItem(Reply):
+    """What the item was called and cost when it was bought (later catalog changes do not
+    change history)."""
+
+    item_id: str = Field(alias="itemId")
+    name: str
+    unit_price_cents: int = Field(alias="unitPriceCents", ge=0)
+    quantity: int = Field(ge=1)
+
+
+class PurchaseView(PurchaseTotals):
+    request_id: str = Field(alias="requestId", description="The purchase-request's requestId.")
+    created_at: AwareDatetime = Field(alias="createdAt")
+    updated_at: AwareDatetime = Field(alias="updatedAt")
+    items: list[PurchasedItem]
+    failure_code: str | None = Field(alias="failureCode", description="Set when failed.")
+    failure_message: str | None = Field(alias="failureMessage", description="Set when failed.")
+
+
+class HistorySuccess(Reply):
+    purchases: list[PurchaseView] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        alias="nextCursor", description="Send as cursor for the next page; null at the end."
+    )
+
+
+# which reply answers which request -----------------------------------------------------------
+REPLY_MODELS: dict[str, type[BaseModel] | tuple[type[BaseModel], ...]] = {
+    "get-items-resp-success": GetItemsSuccess,
+    "get-items-resp-failure": Failure,
+    "get-setup-intent": SetupIntentCreated,
+    "create-setup-intent-resp-failure": Failure,
+    "create-payment-method-resp-success": CardSaved,
+    "create-payment-method-resp-error": Failure,
+    "get-user-credit-card-resp-success": WalletSuccess,
+    "get-user-credit-card-resp-failure": Failure,
+    "set-default-card-resp-success": DefaultCardSet,
+    "set-default-card-resp-failure": Failure,
+    "delete-credit-card-resp-success": CardDeleted,
+    "delete-credit-card-resp-failure": Failure,
+    "purchase-request-resp-success": PurchaseSucceeded,
+    "get-payment-intent": PaymentIntentNeeded,
+    "purchase-request-resp-failure": (PurchaseOutcomeFailure, Failure),
+    "view-purchases-resp-success": HistorySuccess,
+    "view-purchases-resp-failure": Failure,
+    "error": Failure,
+}
+"""Reply action -> the model of its message (a tuple: one of these shapes)."""
+
+SUCCESS_REPLIES: dict[str, tuple[str, ...]] = {
+    "get-items": ("get-items-resp-success",),
+    "create-setup-intent": ("get-setup-intent",),
+    "create-payment-method": ("create-payment-method-resp-success",),
+    "get-user-credit-card": ("get-user-credit-card-resp-success",),
+    "set-default-card": ("set-default-card-resp-success",),
+    "delete-credit-card": ("delete-credit-card-resp-success",),
+    "purchase-request": ("purchase-request-resp-success", "get-payment-intent"),
+    "confirm-purchase": ("purchase-request-resp-success",),
+    "get-user-purchases": ("view-purchases-resp-success",),
+}
+"""Request action -> the reply actions it may succeed with (its failure action is in
+``routes.ROUTES``; any request may also be answered ``error``)."""
+
+ERROR_ACTION = "error"
+
+
+def validate_reply(envelope_json: str | bytes) -> BaseModel:
+    """Check one reply frame, as sent on the wire, against its model; raise if it drifted."""
+    import json
+
+    from pydantic import ValidationError
+
+    envelope = json.loads(envelope_json)
+    if not isinstance(envelope, dict) or set(envelope) != {"action", "message", "requestId"}:
+        raise ValueError(f"a reply is {{action, message, requestId}}, got {envelope!r}")
+    rid = envelope["requestId"]
+    if rid is not None and not isinstance(rid, str):
+        raise ValueError(f"requestId must be a string or null, got {rid!r}")
+    action = envelope["action"]
+    if action not in REPLY_MODELS:
+        raise ValueError(f"no reply model for action {action!r}")
+    models = REPLY_MODELS[action]
+    errors: list[ValidationError] = []
+    body = json.dumps(envelope["message"])
+    for model in models if isinstance(models, tuple) else (models,):
+        try:
+            return model.model_validate_json(body)
+        except ValidationError as exc:
+            errors.append(exc)
+    raise ValueError(f"{action} reply does not match its model: {errors}")
