@@ -20,6 +20,7 @@ from couchpay.adapters.dev_tokens import DevTokens
 from couchpay.client import CouchpayClient
 
 WEBHOOK_SECRET = "whsec_e2e_only_not_a_real_secret"
+MINTED: list[str] = []  # every sign-in token handed out, for the log scan
 
 
 @dataclass
@@ -34,7 +35,9 @@ class Server:
         return self.url.replace("http", "ws", 1) + "/ws"
 
     def token(self, user_id: str, ttl: int = 600) -> str:
-        return DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl)
+        token = DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl)
+        MINTED.append(token)
+        return token
 
     async def client(self, user_id: str) -> CouchpayClient:
         return await CouchpayClient.connect(self.ws_url, self.token(user_id))
@@ -48,14 +51,14 @@ def start_server(
     env["COUCHPAY_DATA_DIR"] = str(data_dir)
     env["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     env.update(extra_env or {})
-    log = open(log_file, "a")  # noqa: SIM115 - kept open for the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
+    with open(log_file, "a") as log:  # the child keeps its own handle
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     deadline = time.monotonic() + 60
     assert proc.stdout is not None
     while time.monotonic() < deadline:
