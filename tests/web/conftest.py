@@ -1,0 +1,195 @@
+"""The web page in a real browser: Debian's Chromium, headless, driven by Playwright, against a
+real `couchpay serve` (embedded localstripe) serving the built page from web/dist.
+
+Needs `web/dist` (npm run build in web/) and /usr/bin/chromium; ./scripts/test provides both and
+sets COUCHPAY_REQUIRE_WEB=1 so that a missing one fails instead of skipping. Screenshots of every
+screen go to artifacts/screens/ (override with COUCHPAY_SCREENS_DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from websockets.sync.client import connect
+
+from tests.e2e.conftest import Server, start_server
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_DIST = Path(os.environ.get("COUCHPAY_WEB_DIR") or ROOT / "web" / "dist")
+CHROMIUM = os.environ.get("COUCHPAY_CHROMIUM", "/usr/bin/chromium")
+SCREENS = Path(os.environ.get("COUCHPAY_SCREENS_DIR") or ROOT / "artifacts" / "screens")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+def _missing() -> str | None:
+    if not (WEB_DIST / "index.html").is_file():
+        return (
+            f"the page is not built ({WEB_DIST}/index.html): run `npm ci && npm run build` in web/"
+        )
+    if not Path(CHROMIUM).is_file():
+        return f"no Chromium at {CHROMIUM}: apt-get install chromium"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    ours = [item for item in items if item.path.is_relative_to(here)]
+    reason = _missing() if ours else None
+    if reason is None:
+        return
+    if os.environ.get("COUCHPAY_REQUIRE_WEB") == "1":
+        raise pytest.UsageError(f"tests/web: {reason}")
+    for item in ours:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("couchpay-web")
+    proc, url = start_server(data_dir, data_dir / "server.log")
+    try:
+        api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
+        yield Server(url, data_dir, api_base, data_dir / "server.log")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def screens() -> Path:
+    shutil.rmtree(SCREENS, ignore_errors=True)
+    SCREENS.mkdir(parents=True)
+    return SCREENS
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    # Module scope: Playwright's sync API marks an event loop as running while it is started,
+    # which pytest-asyncio's tests in other modules cannot share.
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    # Playwright gives every launch a fresh, temporary --user-data-dir.
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile per test (own localStorage), desktop sized."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="UTC")
+    ctx.set_default_timeout(20_000)
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class Shopper:
+    """One signed-in user in the browser, with helpers that act as a person would."""
+
+    page: Page
+    user_id: str
+    server: Server
+    screens: Path
+
+    def shot(self, name: str, full_page: bool = True) -> None:
+        self.page.screenshot(path=str(self.screens / f"{name}.png"), full_page=full_page)
+
+    def go(self, tab: str) -> None:
+        self.page.get_by_role("navigation", name="Main").get_by_role("link", name=tab).click()
+
+    def fill_card(
+        self, number: str, exp: str = "12/30", cvc: str = "123", zip_: str = "10001"
+    ) -> None:
+        month, year = exp.split("/")
+        card = self.page.get_by_role("group", name="Card details")
+        card.get_by_label("Card number").fill(number)
+        card.get_by_label("Expiry month (MM)").fill(month)
+        card.get_by_label("Expiry year (YY)").fill(year)
+        card.get_by_label("Security code (CVC)").fill(cvc)
+        card.get_by_label("ZIP or postal code").fill(zip_)
+
+    def add_card(self, number: str, name: str | None = None) -> None:
+        self.go("Wallet")
+        if name:
+            self.page.get_by_label("Name on card").fill(name)
+        self.fill_card(number)
+        self.page.get_by_role("button", name="Save card").click()
+
+    def fill_cart(self, quantities: dict[str, int] | None = None) -> None:
+        """Put items in the cart from the shop (default: one of each demo item)."""
+        self.go("Shop")
+        wanted = quantities or {"Livestream ticket": 1, "Meet and greet": 1, "Tour poster": 1}
+        for name, quantity in wanted.items():
+            self.page.get_by_role("button", name=f"Add {name} to cart").click()
+            if quantity != 1:
+                self.page.get_by_label(f"Quantity of {name}", exact=True).last.fill(str(quantity))
+
+    def pay_button(self) -> Any:
+        return self.page.get_by_role("button", name="Pay $")
+
+    def call(
+        self, action: str, message: dict[str, Any] | None = None, rid: str | None = None
+    ) -> Any:
+        """The protocol, directly (for setting up data a test is not about)."""
+        with connect(f"{self.server.ws_url}?token={self.server.token(self.user_id)}") as ws:
+            ws.send(
+                json.dumps(
+                    {
+                        "action": action,
+                        "message": message or {},
+                        "requestId": rid or f"t-{time.time_ns()}",
+                    }
+                )
+            )
+            return json.loads(ws.recv(timeout=30))
+
+
+def sign_in(
+    page: Page, server: Server, screens: Path, name: str, shot: str | None = None
+) -> Shopper:
+    user_id = f"{name}-{time.time_ns() % 10**9}"
+    page.goto(server.url + "/")
+    page.get_by_label("User name").fill(user_id)
+    if shot:
+        page.screenshot(path=str(screens / f"{shot}.png"), full_page=True)
+    page.get_by_label("User name").press("Enter")  # the keyboard works
+    page.get_by_role("heading", name="Shop").wait_for()
+    page.get_by_text("Livestream ticket").wait_for()
+    return Shopper(page, user_id, server, screens)
+
+
+@pytest.fixture
+def shopper(context: BrowserContext, web_server: Server, screens: Path) -> Shopper:
+    return sign_in(context.new_page(), web_server, screens, "fan")

@@ -1,0 +1,91 @@
+/** What every signed-in screen shares: the socket, the catalog, the wallet, the cart. */
+
+import { createContext, useContext } from 'react';
+import type { PageConfig, Session } from './api/http';
+import type { CouchpaySocket, SocketStatus } from './api/socket';
+import type { Item, Totals } from './cart';
+import type { CartApi } from './sharedCart';
+
+export interface WalletCard {
+  id: string;
+  lastFour: string;
+  brand: string;
+  expMonth: number;
+  expYear: number;
+  nameOnCard: string | null;
+  status: string;
+  isDefault?: boolean;
+}
+
+export interface Loadable<T> {
+  data: T | null;
+  error: string | null;
+  loading: boolean;
+}
+
+export interface PurchaseTotals {
+  transactionId: string;
+  status: string;
+  totalCents: number;
+  subtotalCents: number;
+  streamingCostCents: number;
+  shippingCents: number;
+  currency?: string;
+  card: { brand: string | null; lastFour: string | null };
+}
+
+export interface PurchaseLineView {
+  itemId: string;
+  name: string;
+  unitPriceCents: number;
+  quantity: number;
+}
+
+export interface PurchaseView extends PurchaseTotals {
+  requestId: string;
+  createdAt: string;
+  updatedAt: string;
+  items: PurchaseLineView[];
+  failureCode: string | null;
+  failureMessage: string | null;
+}
+
+/** The outcome shown on the result screen (seed step B11: success or error). */
+export type Outcome =
+  | { kind: 'success'; totals: PurchaseTotals; lines: PurchaseLineView[]; orderId: string }
+  | {
+      kind: 'failure' | 'processing';
+      code: string;
+      error: string;
+      transactionId: string | null;
+      lines: PurchaseLineView[];
+      totals: Totals;
+      orderId: string;
+    };
+
+export type Route = 'shop' | 'wallet' | 'checkout' | 'purchases' | 'result';
+
+export interface AppState {
+  config: PageConfig;
+  session: Session;
+  socket: CouchpaySocket;
+  status: SocketStatus;
+  items: Loadable<Item[]>;
+  reloadItems: () => Promise<void>;
+  wallet: Loadable<WalletCard[]>;
+  reloadWallet: () => Promise<void>;
+  cart: CartApi;
+  currency: string;
+  stripeError: string | null;
+  outcome: Outcome | null;
+  showOutcome: (outcome: Outcome) => void;
+  go: (route: Route) => void;
+}
+
+export const AppContext = createContext<AppState | null>(null);
+
+export function useApp(): AppState {
+  const state = useContext(AppContext);
+  if (state === null) throw new Error('useApp outside <AppContext>');
+  return state;
+}

@@ -1,0 +1,119 @@
+import { useEffect, useRef } from 'react';
+import { useApp } from '../appState';
+import { CardLabel } from '../components/CardBrand';
+import { Lines, Totals } from '../components/Totals';
+import { formatCents } from '../cart';
+import { plainWords } from '../errors';
+
+/** Seed step B11: after a purchase, the success screen or the error screen. */
+export function Result() {
+  const { outcome, go } = useApp();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [outcome?.kind]);
+
+  if (outcome === null) {
+    return (
+      <div className="screen narrow-screen">
+        <h1>Nothing to show</h1>
+        <p>
+          <button type="button" className="link" onClick={() => go('purchases')}>
+            See your purchases
+          </button>
+        </p>
+      </div>
+    );
+  }
+
+  const lines = outcome.lines.map((l) => ({
+    key: l.itemId,
+    name: l.name,
+    quantity: l.quantity,
+    lineCents: l.unitPriceCents * l.quantity,
+  }));
+
+  if (outcome.kind === 'success') {
+    const t = outcome.totals;
+    return (
+      <div className="screen narrow-screen">
+        <section className="panel result result-success" aria-labelledby="result-title">
+          <div className="result-icon" aria-hidden="true">
+            ✓
+          </div>
+          <h1 id="result-title" ref={heading} tabIndex={-1}>
+            Payment complete
+          </h1>
+          <p className="lead">
+            Thank you! You paid <strong>{formatCents(t.totalCents, t.currency)}</strong> with{' '}
+            <CardLabel brand={t.card.brand} lastFour={t.card.lastFour} />.
+          </p>
+          <Lines lines={lines} currency={t.currency} />
+          <Totals totals={t} currency={t.currency} />
+          <p className="muted small">
+            Transaction <code>{t.transactionId}</code>
+          </p>
+          <div className="actions">
+            <button type="button" className="primary" onClick={() => go('purchases')}>
+              See your purchases
+            </button>
+            <button type="button" className="secondary" onClick={() => go('shop')}>
+              Back to the shop
+            </button>
+          </div>
+        </section>
+      </div>
+    );
+  }
+
+  const processing = outcome.kind === 'processing';
+  return (
+    <div className="screen narrow-screen">
+      <section
+        className={`panel result ${processing ? 'result-processing' : 'result-failure'}`}
+        aria-labelledby="result-title"
+      >
+        <div className="result-icon" aria-hidden="true">
+          {processing ? '…' : '!'}
+        </div>
+        <h1 id="result-title" ref={heading} tabIndex={-1}>
+          {processing ? 'Payment processing' : 'Payment failed'}
+        </h1>
+        <p className="lead" role="alert">
+          {plainWords({ code: outcome.code, error: outcome.error })}
+        </p>
+        {!processing && (
+          <p>
+            You were not charged the {formatCents(outcome.totals.totalCents)}. Your cart is still
+            there.
+          </p>
+        )}
+        <Lines lines={lines} />
+        <Totals totals={outcome.totals} />
+        {outcome.transactionId && (
+          <p className="muted small">
+            Transaction <code>{outcome.transactionId}</code>
+            {outcome.code && !processing && (
+              <>
+                {' '}
+                · reason <code>{outcome.code}</code>
+              </>
+            )}
+          </p>
+        )}
+        <div className="actions">
+          {processing ? (
+            <button type="button" className="primary" onClick={() => go('purchases')}>
+              See your purchases
+            </button>
+          ) : (
+            <button type="button" className="primary" onClick={() => go('checkout')}>
+              Try again
+            </button>
+          )}
+          <button type="button" className="secondary" onClick={() => go('shop')}>
+            Back to the shop
+          </button>
+        </div>
+      </section>
+    </div>
+  );
+}
