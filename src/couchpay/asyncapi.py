@@ -37,7 +37,7 @@ from couchpay.domain.errors import (
     Unauthorized,
     UnknownAction,
 )
-from couchpay.domain.pricing import CartLine, price_cart
+from couchpay.domain.pricing import DEFAULT_STREAMING_RATE, CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.protocol import ERROR_ACTION, MAX_FRAME_BYTES, error_message
@@ -164,7 +164,10 @@ ACTIONS: dict[str, ActionDoc] = {
         request=(Example("get-items", {}),),
         success={
             "get-items-resp-success": (
-                Example("demo catalog", {"items": [views.item_view(i) for i in DEMO_CATALOG]}),
+                Example(
+                    "demo catalog",
+                    views.catalog_view(list(DEMO_CATALOG), "usd", DEFAULT_STREAMING_RATE),
+                ),
             )
         },
         failures=COMMON_FAILURES,

@@ -53,8 +53,20 @@ class ItemView(Reply):
     shipping_cents: int = Field(alias="shippingCents", ge=0, description="Per unit; merch only.")
 
 
+class Rate(Reply):
+    numerator: int = Field(ge=0)
+    denominator: int = Field(gt=0)
+
+
 class GetItemsSuccess(Reply):
     items: list[ItemView] = Field(description="Items on sale: by price, then name.")
+    currency: str = Field(description="ISO currency of every amount, lower case.", examples=["usd"])
+    streaming_rate: Rate = Field(
+        alias="streamingRate",
+        description="The streaming-cost rate as an exact fraction (10 % is 1/10): streaming "
+        "cost = subtotal x rate, rounded half up to the cent. Use it to show the same total "
+        "the service will charge.",
+    )
 
 
 # cards ---------------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ class Route:
 
 
 def _get_items(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Reply:
-    items = [views.item_view(i) for i in queries.get_items(svc)]
-    return "get-items-resp-success", {"items": items}
+    pricing = svc.pricing
+    return "get-items-resp-success", views.catalog_view(
+        queries.get_items(svc), pricing.currency, pricing.streaming_rate
+    )
 
 
 def _create_setup_intent(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from couchpay.domain.cards import Card
@@ -17,6 +18,15 @@ def item_view(item: CatalogItem) -> dict[str, Any]:
         "kind": item.kind.value,
         "priceCents": item.price_cents,
         "shippingCents": item.shipping_cents,
+    }
+
+
+def catalog_view(items: list[CatalogItem], currency: str, rate: Fraction) -> dict[str, Any]:
+    """The items on sale, and what the page needs to show the same total we will charge."""
+    return {
+        "items": [item_view(i) for i in items],
+        "currency": currency,
+        "streamingRate": {"numerator": rate.numerator, "denominator": rate.denominator},
     }
 
 

@@ -25,6 +25,8 @@ def test_get_items_lists_the_demo_catalog(call: Call) -> None:
     assert reply["action"] == "get-items-resp-success"
     assert [i["priceCents"] for i in reply["message"]["items"]] == [2000, 5000, 10000]
     assert reply["message"]["items"][2]["shippingCents"] == 500
+    assert reply["message"]["currency"] == "usd"
+    assert reply["message"]["streamingRate"] == {"numerator": 1, "denominator": 10}
     assert reply["requestId"] == "r1"
 
 
