@@ -12,8 +12,8 @@ import {
   type Route,
   type WalletCard,
 } from './appState';
-import type { Item } from './cart';
-import { itemCount } from './cart';
+import type { Catalog } from './cart';
+import { itemCount, parseCatalog } from './cart';
 import { connectionTrouble, plainWords, type Failure } from './errors';
 import { Checkout } from './screens/Checkout';
 import { History } from './screens/History';
@@ -144,7 +144,7 @@ function SignedIn({
 }) {
   const [route, setRoute] = useState<Route>(routeFromHash);
   const [status, setStatus] = useState<SocketStatus>('connecting');
-  const [items, setItems] = useState<Loadable<Item[]>>(loadable);
+  const [catalog, setCatalog] = useState<Loadable<Catalog>>(loadable);
   const [wallet, setWallet] = useState<Loadable<WalletCard[]>>(loadable);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [stripeError, setStripeError] = useState<string | null>(null);
@@ -233,8 +233,8 @@ function SignedIn({
     [socket],
   );
 
-  const reloadItems = useCallback(
-    () => fetchInto('get-items', 'get-items-resp-success', (m) => m.items as Item[], setItems),
+  const reloadCatalog = useCallback(
+    () => fetchInto('get-items', 'get-items-resp-success', parseCatalog, setCatalog),
     [fetchInto],
   );
   const reloadWallet = useCallback(
@@ -249,9 +249,9 @@ function SignedIn({
   );
 
   useEffect(() => {
-    void reloadItems();
+    void reloadCatalog();
     void reloadWallet();
-  }, [reloadItems, reloadWallet]);
+  }, [reloadCatalog, reloadWallet]);
 
   // A purchase settled later (webhook): update the result screen if it shows that purchase.
   const outcomeRef = useRef<Outcome | null>(null);
@@ -272,6 +272,8 @@ function SignedIn({
             totals: m as PurchaseTotals,
             lines: current.lines,
             orderId: current.orderId,
+            currency: current.currency,
+            streamingRate: current.streamingRate,
           });
         } else if (
           reply.action === 'purchase-request-resp-failure' &&
@@ -297,12 +299,11 @@ function SignedIn({
     session,
     socket,
     status,
-    items,
-    reloadItems,
+    catalog,
+    reloadCatalog,
     wallet,
     reloadWallet,
     cart,
-    currency: 'usd',
     stripeError,
     outcome,
     showOutcome,

@@ -3,7 +3,7 @@
 import { createContext, useContext } from 'react';
 import type { PageConfig, Session } from './api/http';
 import type { CouchpaySocket, SocketStatus } from './api/socket';
-import type { Item, Totals } from './cart';
+import type { Catalog, Rate, Totals } from './cart';
 import type { CartApi } from './sharedCart';
 
 export interface WalletCard {
@@ -30,7 +30,7 @@ export interface PurchaseTotals {
   subtotalCents: number;
   streamingCostCents: number;
   shippingCents: number;
-  currency?: string;
+  currency: string;
   card: { brand: string | null; lastFour: string | null };
 }
 
@@ -50,18 +50,25 @@ export interface PurchaseView extends PurchaseTotals {
   failureMessage: string | null;
 }
 
+/** What every outcome keeps of the checkout: its lines and the pricing the page showed. */
+interface OutcomeBase {
+  lines: PurchaseLineView[];
+  orderId: string;
+  /** The catalog's currency and rate at checkout (the service's totals carry no rate). */
+  currency: string;
+  streamingRate: Rate;
+}
+
 /** The outcome shown on the result screen (seed step B11: success or error). */
 export type Outcome =
-  | { kind: 'success'; totals: PurchaseTotals; lines: PurchaseLineView[]; orderId: string }
-  | {
+  | (OutcomeBase & { kind: 'success'; totals: PurchaseTotals })
+  | (OutcomeBase & {
       kind: 'failure' | 'processing';
       code: string;
       error: string;
       transactionId: string | null;
-      lines: PurchaseLineView[];
       totals: Totals;
-      orderId: string;
-    };
+    });
 
 export type Route = 'shop' | 'wallet' | 'checkout' | 'purchases' | 'result';
 
@@ -70,12 +77,12 @@ export interface AppState {
   session: Session;
   socket: CouchpaySocket;
   status: SocketStatus;
-  items: Loadable<Item[]>;
-  reloadItems: () => Promise<void>;
+  /** The items on sale with the currency and streaming rate (get-items); null until it came. */
+  catalog: Loadable<Catalog>;
+  reloadCatalog: () => Promise<void>;
   wallet: Loadable<WalletCard[]>;
   reloadWallet: () => Promise<void>;
   cart: CartApi;
-  currency: string;
   stripeError: string | null;
   outcome: Outcome | null;
   showOutcome: (outcome: Outcome) => void;

@@ -1,8 +1,16 @@
-import type { Totals as TotalsT } from '../cart';
-import { formatCents } from '../cart';
+import type { Rate, Totals as TotalsT } from '../cart';
+import { formatCents, streamingLabel } from '../cart';
 
 /** Subtotal, streaming cost, shipping and total: the breakdown the service charges. */
-export function Totals({ totals, currency = 'usd' }: { totals: TotalsT; currency?: string }) {
+export function Totals({
+  totals,
+  currency,
+  rate,
+}: {
+  totals: TotalsT;
+  currency: string;
+  rate: Rate | null;
+}) {
   const money = (cents: number) => formatCents(cents, currency);
   return (
     <dl className="totals">
@@ -11,7 +19,7 @@ export function Totals({ totals, currency = 'usd' }: { totals: TotalsT; currency
         <dd>{money(totals.subtotalCents)}</dd>
       </div>
       <div>
-        <dt>Streaming cost (10%)</dt>
+        <dt>{streamingLabel(totals, rate)}</dt>
         <dd>{money(totals.streamingCostCents)}</dd>
       </div>
       <div>
@@ -28,10 +36,10 @@ export function Totals({ totals, currency = 'usd' }: { totals: TotalsT; currency
 
 export function Lines({
   lines,
-  currency = 'usd',
+  currency,
 }: {
   lines: { key: string; name: string; quantity: number; lineCents: number }[];
-  currency?: string;
+  currency: string;
 }) {
   return (
     <ul className="lines">

@@ -34,7 +34,7 @@ const CARD_CODES = new Set(['card_not_valid', 'not_found', 'card_checks_failed']
 
 export function Checkout() {
   const app = useApp();
-  const { items, wallet, cart, socket, currency, go, showOutcome } = app;
+  const { catalog, wallet, cart, socket, go, showOutcome } = app;
   const stripe = useStripe();
   const elements = useElements();
 
@@ -61,15 +61,16 @@ export function Checkout() {
         : NEW_CARD;
   useEffect(() => setCardError(null), [selected]);
 
-  const lines = cartLines(items.data ?? [], cart.cart.quantities);
+  const lines = cartLines(catalog.data?.items ?? [], cart.cart.quantities);
+  const pricing = catalog.data?.pricing ?? null; // comes with the items: no items, no totals
   const busy = stage !== 'idle';
 
-  if (lines.length === 0 && !busy) {
+  if ((lines.length === 0 && !busy) || pricing === null) {
     return (
       <div className="screen narrow-screen">
         <h1>Checkout</h1>
         <div className="panel">
-          <p>{items.loading ? 'Loading your cart…' : 'Your cart is empty.'}</p>
+          <p>{catalog.loading ? 'Loading your cart…' : 'Your cart is empty.'}</p>
           <button type="button" className="primary" onClick={() => go('shop')}>
             Back to the shop
           </button>
@@ -78,7 +79,8 @@ export function Checkout() {
     );
   }
 
-  const sum = totals(lines);
+  const { currency, streamingRate } = pricing; // what this order is shown and sent at
+  const sum = totals(lines, streamingRate);
   const viewLines: PurchaseLineView[] = lines.map((l) => ({
     itemId: l.item.itemId,
     name: l.item.name,
@@ -147,7 +149,14 @@ export function Checkout() {
     if (reply.action === 'purchase-request-resp-success') {
       cart.paid(orderId);
       if (selected === NEW_CARD && saveCard) void app.reloadWallet();
-      showOutcome({ kind: 'success', totals: m as PurchaseTotals, lines: viewLines, orderId });
+      showOutcome({
+        kind: 'success',
+        totals: m as PurchaseTotals,
+        lines: viewLines,
+        orderId,
+        currency,
+        streamingRate,
+      });
       return;
     }
     const code = m.code ?? '';
@@ -159,13 +168,15 @@ export function Checkout() {
       lines: viewLines,
       totals: sum,
       orderId,
+      currency,
+      streamingRate,
     };
     if (reply.action !== 'purchase-request-resp-failure') {
       setPayError(plainWords(m)); // a malformed request ("error"): nothing happened
     } else if (CART_CODES.has(code)) {
       setCartError(plainWords(m));
       cart.newAttempt(orderId);
-      void app.reloadItems();
+      void app.reloadCatalog();
     } else if (CARD_CODES.has(code) && !m.transactionId) {
       setCardError(plainWords(m));
       void app.reloadWallet();
@@ -260,7 +271,7 @@ export function Checkout() {
               lineCents: l.unitPriceCents * l.quantity,
             }))}
           />
-          <Totals totals={sum} currency={currency} />
+          <Totals totals={sum} currency={currency} rate={streamingRate} />
           <p className="field-error" role="alert">
             {cartError}
           </p>

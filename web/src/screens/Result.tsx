@@ -32,7 +32,8 @@ export function Result() {
   }));
 
   if (outcome.kind === 'success') {
-    const t = outcome.totals;
+    const t = outcome.totals; // what the service charged, in its currency
+    const currency = t.currency || outcome.currency;
     return (
       <div className="screen narrow-screen">
         <section className="panel result result-success" aria-labelledby="result-title">
@@ -43,11 +44,11 @@ export function Result() {
             Payment complete
           </h1>
           <p className="lead">
-            Thank you! You paid <strong>{formatCents(t.totalCents, t.currency)}</strong> with{' '}
+            Thank you! You paid <strong>{formatCents(t.totalCents, currency)}</strong> with{' '}
             <CardLabel brand={t.card.brand} lastFour={t.card.lastFour} />.
           </p>
-          <Lines lines={lines} currency={t.currency} />
-          <Totals totals={t} currency={t.currency} />
+          <Lines lines={lines} currency={currency} />
+          <Totals totals={t} currency={currency} rate={outcome.streamingRate} />
           <p className="muted small">
             Transaction <code>{t.transactionId}</code>
           </p>
@@ -82,12 +83,12 @@ export function Result() {
         </p>
         {!processing && (
           <p>
-            You were not charged the {formatCents(outcome.totals.totalCents)}. Your cart is still
-            there.
+            You were not charged the {formatCents(outcome.totals.totalCents, outcome.currency)}.
+            Your cart is still there.
           </p>
         )}
-        <Lines lines={lines} />
-        <Totals totals={outcome.totals} />
+        <Lines lines={lines} currency={outcome.currency} />
+        <Totals totals={outcome.totals} currency={outcome.currency} rate={outcome.streamingRate} />
         {outcome.transactionId && (
           <p className="muted small">
             Transaction <code>{outcome.transactionId}</code>

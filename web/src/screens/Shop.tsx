@@ -9,9 +9,10 @@ const KIND: Record<string, string> = {
 };
 
 export function Shop() {
-  const { items, reloadItems, cart, go, currency } = useApp();
-  const catalog = items.data ?? [];
-  const lines = cartLines(catalog, cart.cart.quantities);
+  const { catalog, reloadCatalog, cart, go } = useApp();
+  const items = catalog.data?.items ?? [];
+  const pricing = catalog.data?.pricing ?? null; // set with the items: no items, no totals
+  const lines = cartLines(items, cart.cart.quantities);
   const count = itemCount(cart.cart.quantities);
 
   return (
@@ -22,35 +23,36 @@ export function Shop() {
           <h2 id="catalog-title" className="sr-only">
             Tonight’s concert
           </h2>
-          {items.loading && catalog.length === 0 && <p className="muted">Loading the shop…</p>}
-          {items.error && (
+          {catalog.loading && items.length === 0 && <p className="muted">Loading the shop…</p>}
+          {catalog.error && (
             <p className="alert" role="alert">
-              {items.error}{' '}
-              <button type="button" className="link" onClick={() => void reloadItems()}>
+              {catalog.error}{' '}
+              <button type="button" className="link" onClick={() => void reloadCatalog()}>
                 Try again
               </button>
             </p>
           )}
           <ul className="catalog">
-            {catalog.map((item) => (
-              <ItemCard
-                key={item.itemId}
-                item={item}
-                currency={currency}
-                quantity={cart.cart.quantities[item.itemId] ?? 0}
-                setQuantity={(q) => cart.setQuantity(item.itemId, q)}
-              />
-            ))}
+            {pricing &&
+              items.map((item) => (
+                <ItemCard
+                  key={item.itemId}
+                  item={item}
+                  currency={pricing.currency}
+                  quantity={cart.cart.quantities[item.itemId] ?? 0}
+                  setQuantity={(q) => cart.setQuantity(item.itemId, q)}
+                />
+              ))}
           </ul>
         </section>
         <aside className="panel cart" aria-labelledby="cart-title">
           <h2 id="cart-title">Your cart</h2>
-          {lines.length === 0 ? (
+          {lines.length === 0 || pricing === null ? (
             <p className="muted">Your cart is empty. Add a ticket, a meet and greet or a poster.</p>
           ) : (
             <>
               <Lines
-                currency={currency}
+                currency={pricing.currency}
                 lines={lines.map((l) => ({
                   key: l.item.itemId,
                   name: l.item.name,
@@ -58,7 +60,11 @@ export function Shop() {
                   lineCents: l.item.priceCents * l.quantity,
                 }))}
               />
-              <Totals totals={totals(lines)} currency={currency} />
+              <Totals
+                totals={totals(lines, pricing.streamingRate)}
+                currency={pricing.currency}
+                rate={pricing.streamingRate}
+              />
             </>
           )}
           <button
