@@ -4,15 +4,19 @@ Nothing connects at import; ``start()`` does, and ``Runtime.close()`` undoes it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from couchpay.adapters.connections import LocalConnections
 from couchpay.adapters.dev_tokens import DevTokens
-from couchpay.config import Config
+from couchpay.config import Config, ConfigError, OperatorError
+from couchpay.domain.errors import Unauthorized
 from couchpay.ports.gateway import PaymentGateway
+from couchpay.ports.identity import TokenVerifier
+from couchpay.ports.notifier import Notifier
 from couchpay.ports.store import Store
 from couchpay.service.context import Pricing, Services
 from couchpay.service.queries import seed_demo_catalog
@@ -26,11 +30,43 @@ def _nothing(url: str) -> None:
     return None
 
 
+class SignIn(TokenVerifier):
+    """The verifier in use (the identity provider's, or the local dev key's), and dev-token
+    minting for the local sign-in page, which only works while dev sign-in is on."""
+
+    def __init__(self, verifier: TokenVerifier, dev: DevTokens | None = None) -> None:
+        self.verifier = verifier
+        self.dev = dev
+
+    def verify(self, token: str) -> str:
+        return self.verifier.verify(token)
+
+    def mint(self, user_id: str, ttl_seconds: int | None = None) -> str:
+        if self.dev is None:
+            raise Unauthorized("Dev sign-in is off: an identity provider is configured.")
+        return self.dev.mint(user_id, ttl_seconds)
+
+
+def build_sign_in(config: Config) -> SignIn:
+    """Cognito (JWKS) tokens when COUCHPAY_JWKS_URL is set; otherwise local dev tokens."""
+    if config.dev_sign_in:
+        dev = DevTokens(config.dev_key_file)
+        return SignIn(dev, dev)
+    from couchpay.adapters.cognito_tokens import CognitoTokens
+
+    if not (config.jwks_url and config.token_issuer and config.token_audience):
+        raise ConfigError(
+            "COUCHPAY_JWKS_URL needs COUCHPAY_TOKEN_ISSUER and COUCHPAY_TOKEN_AUDIENCE"
+            " (the user pool's issuer URL and app client id)"
+        )
+    return SignIn(CognitoTokens(config.jwks_url, config.token_issuer, config.token_audience))
+
+
 @dataclass
 class Runtime:
     config: Config
     services: Services
-    tokens: DevTokens
+    tokens: SignIn
     connections: LocalConnections
     publishable_key: str
     stripe_api_base: str
@@ -50,6 +86,13 @@ class Runtime:
 
 
 def build_store(config: Config) -> Store:
+    if config.database and config.database.startswith("dynamodb://"):
+        from couchpay.adapters.dynamodb_store import DynamoDbStore
+
+        try:
+            return DynamoDbStore.from_url(config.database)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
     from couchpay.adapters.sqlite_store import SqliteStore
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +105,8 @@ def build_gateway(key: str, api_base: str | None) -> PaymentGateway:
     return StripeGateway(key, api_base=api_base)
 
 
-def start(config: Config) -> Runtime:
+def start(config: Config, notifier: Notifier | None = None) -> Runtime:
+    """``notifier``: how settled purchases reach users' sockets (default: this process's)."""
     closers: list[Callable[[], None]] = []
     config.data_dir.mkdir(parents=True, exist_ok=True)
     key = config.stripe_secret_key or OFFLINE_SECRET_KEY
@@ -91,7 +135,7 @@ def start(config: Config) -> Runtime:
     services = Services(
         store=store,
         gateway=build_gateway(key, api_base),
-        notifier=connections,
+        notifier=notifier or connections,
         pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
         duplicate_wait_seconds=config.duplicate_wait_seconds,
         failpoint=config.failpoint,
@@ -100,7 +144,7 @@ def start(config: Config) -> Runtime:
     return Runtime(
         config=config,
         services=services,
-        tokens=DevTokens(config.dev_key_file),
+        tokens=build_sign_in(config),
         connections=connections,
         publishable_key=config.stripe_publishable_key or OFFLINE_PUBLISHABLE_KEY,
         stripe_api_base=api_base or "https://api.stripe.com",
@@ -136,5 +180,11 @@ def open_for_operator(config: Config, *, needs_stripe: bool) -> Services:
     )
 
 
-class OperatorError(RuntimeError):
-    """An operator command cannot run as configured; the message says why."""
+@contextlib.contextmanager
+def operator_services(config: Config, *, needs_stripe: bool) -> Iterator[Services]:
+    """``open_for_operator`` for the length of a ``with`` block; the store is closed after."""
+    svc = open_for_operator(config, needs_stripe=needs_stripe)
+    try:
+        yield svc
+    finally:
+        svc.store.close()

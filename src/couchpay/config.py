@@ -15,6 +15,10 @@ class ConfigError(ValueError):
     """A setting in the environment is not valid; the message names it."""
 
 
+class OperatorError(RuntimeError):
+    """An operator command cannot run as configured; the message says why."""
+
+
 def parse_rate(text: str) -> Fraction:
     """'10%' or '0.10' -> Fraction(1, 10): exact, never a float."""
     raw = text.strip()

@@ -13,10 +13,15 @@ from tests.contract.store_contract import TestStoreContract  # noqa: F401 - coll
 from tests.unit.fakes import MemoryStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "dynamodb-moto", "dynamodb-local"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store = (
-        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "couchpay.db")
-    )
+    opened: Store
+    if request.param.startswith("dynamodb-"):  # fresh tables on a session server (conftest.py)
+        server = request.getfixturevalue(request.param.replace("-", "_", 1))
+        opened = server.fresh_store()
+    else:
+        opened = (
+            MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "couchpay.db")
+        )
     yield opened
     opened.close()

@@ -1,7 +1,9 @@
 """A real `couchpay serve` process (with its embedded localstripe) for the end-to-end suite.
 
 Set COUCHPAY_E2E_URL (http://host:port) and COUCHPAY_E2E_DATA_DIR to run the same suite against
-a server started elsewhere."""
+a server started elsewhere. COUCHPAY_E2E_TARGET=sls runs it against aws/serverless.yml on
+serverless-offline instead (tests/aws/e2e_target.py); tests of the local server itself are
+marked ``local_only`` there (LOCAL_ONLY below) and skipped."""
 
 from __future__ import annotations
 
@@ -71,8 +73,36 @@ def start_server(
     raise RuntimeError(f"couchpay serve did not start: {log_file.read_text()}")
 
 
+E2E_TARGET = os.environ.get("COUCHPAY_E2E_TARGET", "local")
+LOCAL_ONLY = (  # what only `couchpay serve` has: its HTTP side, its process, its files
+    "tests/e2e/test_http.py::",
+    "tests/e2e/test_serve_lifecycle.py::",
+    "tests/e2e/test_zz_log_scan.py::",
+    "tests/e2e/test_access.py::test_dev_token_command_prints_a_token_on_its_last_line",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m "not local_only" deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(LOCAL_ONLY):
+            item.add_marker(pytest.mark.local_only)
+        if E2E_TARGET == "sls" and item.get_closest_marker("local_only"):
+            item.add_marker(pytest.mark.skip(reason="local server only (COUCHPAY_E2E_TARGET=sls)"))
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    if E2E_TARGET == "sls":
+        from tests.aws.e2e_target import sls_server
+
+        with sls_server(
+            tmp_path_factory.mktemp("sls-e2e"), request.getfixturevalue("localstripe")
+        ) as sls:
+            yield sls
+        return
     external = os.environ.get("COUCHPAY_E2E_URL")
     if external:
         data_dir = Path(os.environ["COUCHPAY_E2E_DATA_DIR"])

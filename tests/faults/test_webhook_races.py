@@ -81,7 +81,14 @@ async def test_confirm_and_webhook_together_settle_once_and_tell_once(stack: Sta
         f"{rounds - webhook_won}, pushes {len(pushes)}, double settles 0"
     )
     assert settled_once
-    assert len(pushes) == len(purchases) == webhook_won  # told once, only by the settler
+    # told once, only by a webhook that settled the purchase: ours, or (on a slow machine)
+    # localstripe's own delivery, which can arrive before both
+    by_webhooks = len(
+        re.findall(
+            r"webhook payment_intent\.succeeded \S+: purchase succeeded", stack.log.read_text()
+        )
+    )
+    assert len(pushes) == len(purchases) == by_webhooks >= webhook_won
 
 
 def _drain(client: CouchpayClient) -> list[dict[str, Any]]:

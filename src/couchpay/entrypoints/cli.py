@@ -7,7 +7,8 @@ import argparse
 import importlib
 import sys
 
-from couchpay.config import Config, ConfigError
+from couchpay.config import Config, ConfigError, OperatorError
+from couchpay.domain.errors import CouchpayError
 
 COMMAND_MODULES = (
     "couchpay.entrypoints.cli_serve",
@@ -34,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"couchpay: {exc}", file=sys.stderr)
         return 2
-    code: int = args.run(args, config)
+    try:
+        code: int = args.run(args, config)
+    except (OperatorError, CouchpayError) as exc:  # the one place they become exit codes
+        print(f"couchpay: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
     return code
 
 

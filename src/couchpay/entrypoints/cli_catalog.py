@@ -156,7 +156,7 @@ def operator_services(config: Config) -> Iterator[Services]:
 
 def _operate(config: Config, run: Callable[[Services], None]) -> int:
     """Run one catalog command; a refusal is one line on stderr and exit code 1."""
-    from couchpay.bootstrap import OperatorError
+    from couchpay.config import OperatorError
     from couchpay.service.catalog_admin import seed_if_fresh
 
     try:

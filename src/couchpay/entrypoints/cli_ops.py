@@ -162,7 +162,8 @@ def _redact_url(url: str) -> str:
 
 # cards expire --------------------------------------------------------------------------------
 def _cards_expire(args: argparse.Namespace, config: Config) -> int:
-    from couchpay.bootstrap import OperatorError, open_for_operator
+    from couchpay.bootstrap import open_for_operator
+    from couchpay.config import OperatorError
     from couchpay.entrypoints.progress import Progress
     from couchpay.service.card_lifecycle import expire_cards
 

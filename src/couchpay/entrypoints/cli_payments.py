@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -31,44 +30,26 @@ def add_commands(commands: Any) -> None:
 
 
 def _reconcile(args: argparse.Namespace, config: Config) -> int:
-    from couchpay import bootstrap
+    from couchpay.bootstrap import operator_services
     from couchpay.entrypoints.progress import Progress
     from couchpay.service.reconcile import reconcile
 
-    try:
-        svc = bootstrap.open_for_operator(config, needs_stripe=True)
-    except bootstrap.OperatorError as exc:
-        print(f"couchpay: {exc}", file=sys.stderr)
-        return 1
-    try:
+    with operator_services(config, needs_stripe=True) as svc:
         older_than = timedelta(seconds=args.older_than)
         todo = len(svc.store.list_unsettled_purchases(svc.now() - older_than, args.limit))
         progress = Progress("reconcile", todo)
         summary = reconcile(svc, older_than, args.limit, progress.step)
         progress.finish()
-    finally:
-        svc.store.close()
     print(summary.line())
     return 0 if summary.unreachable == 0 else 1
 
 
 def _refund(args: argparse.Namespace, config: Config) -> int:
-    from couchpay import bootstrap
-    from couchpay.domain.errors import CouchpayError
+    from couchpay.bootstrap import operator_services
     from couchpay.service.refunds import refund_purchase
 
-    try:
-        svc = bootstrap.open_for_operator(config, needs_stripe=True)
-    except bootstrap.OperatorError as exc:
-        print(f"couchpay: {exc}", file=sys.stderr)
-        return 1
-    try:
+    with operator_services(config, needs_stripe=True) as svc:
         outcome = refund_purchase(svc, args.transaction_id, args.amount, args.key)
-    except CouchpayError as exc:
-        print(f"couchpay: {exc.message}", file=sys.stderr)
-        return 1
-    finally:
-        svc.store.close()
     p, r = outcome.purchase, outcome.refund
     again = " (already done: nothing new refunded)" if outcome.repeated else ""
     print(

@@ -1,0 +1,191 @@
+"""aws/serverless.yml packages offline (no AWS account), and what it packages runs.
+
+`serverless package` builds the Lambda zip with aws/build_lambda.py (through the local plugin)
+and renders the CloudFormation template; the zip is then unpacked and its handlers imported by
+a bare interpreter that sees nothing but the zip and the standard library."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from couchpay.adapters import dynamodb_tables
+from tests.aws.requirements import need
+from tests.aws.stack import AWS_DIR, REPO, SERVERLESS, sls_env, unavailable_reason
+
+HANDLERS = ("connect", "disconnect", "default", "webhook")
+
+
+@dataclass
+class Packaged:
+    dir: Path
+    template: dict[str, Any]
+    zip: Path
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return dict(self.template["Resources"])
+
+    def of_type(self, kind: str) -> dict[str, Any]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Packaged]:
+    need(unavailable_reason(), "serverless package")
+    out = tmp_path_factory.mktemp("sls-package")
+    run = subprocess.run(
+        [str(SERVERLESS), "package", "--stage", "ci", "--package", str(out)],
+        cwd=AWS_DIR,
+        env=sls_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    template = json.loads((out / "cloudformation-template-update-stack.json").read_text())
+    yield Packaged(out, template, out / "couchpay.zip")
+
+
+def test_the_tables_file_is_generated_from_the_table_definitions() -> None:
+    """aws/dynamodb-tables.json: `python -m couchpay.adapters.dynamodb_tables` wrote it."""
+    on_disk = json.loads((AWS_DIR / "dynamodb-tables.json").read_text())
+    assert on_disk == dynamodb_tables.cloudformation(), "regenerate aws/dynamodb-tables.json"
+
+
+def test_lambda_requirements_match_pyproject() -> None:
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = (AWS_DIR / "lambda-requirements.txt").read_text().splitlines()
+    wanted = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert wanted and all(w in declared for w in wanted), (wanted, declared)
+
+
+def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
+    api = packaged.resources["WebsocketsApi"]["Properties"]
+    assert api["ProtocolType"] == "WEBSOCKET"
+    assert api["RouteSelectionExpression"] == "$request.body.action"
+    routes = {
+        r["Properties"]["RouteKey"] for r in packaged.of_type("AWS::ApiGatewayV2::Route").values()
+    }
+    assert {"$connect", "$disconnect", "$default", "POST /stripe/webhook"} <= routes
+    functions = packaged.of_type("AWS::Lambda::Function")
+    handlers = {f["Properties"]["Handler"] for f in functions.values()}
+    for name in HANDLERS:
+        assert f"couchpay/entrypoints/aws_lambda/{name}.handler" in handlers
+    assert "couchpay/entrypoints/aws_jobs.expire_cards" in handlers
+    schedules = packaged.of_type("AWS::Events::Rule")
+    assert [r["Properties"]["ScheduleExpression"] for r in schedules.values()] == ["rate(1 day)"]
+    tables = packaged.of_type("AWS::DynamoDB::Table")
+    assert {t["Properties"]["TableName"] for t in tables.values()} == {
+        f"couchpay-ci-{t.suffix}" for t in dynamodb_tables.TABLES
+    }
+    ttl = tables["ConnectionsTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+    assert tables["PurchasesTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_connect_has_no_stripe_secret_and_the_roles_are_narrow(packaged: Packaged) -> None:
+    functions = packaged.of_type("AWS::Lambda::Function")
+    connect = functions["ConnectLambdaFunction"]["Properties"]
+    assert not any(k.startswith("STRIPE") for k in connect["Environment"]["Variables"])
+    assert connect["Role"] == {"Fn::GetAtt": ["ConnectionsRole", "Arn"]}
+    for role in packaged.of_type("AWS::IAM::Role").values():
+        text = json.dumps(role)
+        assert '"*"' not in text and "dynamodb:*" not in text and "dynamodb:Scan" not in text
+    connections_role = json.dumps(packaged.resources["ConnectionsRole"])
+    assert re.findall(r"dynamodb:\w+", connections_role) == [
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ]
+
+
+def test_the_package_holds_couchpay_and_its_dependencies(packaged: Packaged) -> None:
+    with zipfile.ZipFile(packaged.zip) as zf:
+        names = set(zf.namelist())
+    for name in HANDLERS:
+        assert f"couchpay/entrypoints/aws_lambda/{name}.py" in names
+    for top in ("stripe/", "pydantic_core/", "jwt/", "cryptography/"):
+        assert any(n.startswith(top) for n in names), top
+    assert not any(n.startswith(("boto3/", "botocore/", "localstripe/", "tests/")) for n in names)
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+
+
+def test_the_packaged_handlers_run_from_the_zip_alone(packaged: Packaged, tmp_path: Path) -> None:
+    with zipfile.ZipFile(packaged.zip) as zf:
+        zf.extractall(tmp_path / "task")
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(tmp_path / "task")!r})
+import importlib
+for name in {list(HANDLERS)!r}:
+    importlib.import_module("couchpay.entrypoints.aws_lambda." + name)
+import couchpay.protocol, couchpay.bootstrap, couchpay.adapters.stripe_gateway
+import couchpay.adapters.cognito_tokens, couchpay.entrypoints.webhook_endpoint
+from couchpay.entrypoints.aws_lambda import connect
+event = {{"requestContext": {{"connectionId": "c", "apiId": "a", "stage": "s"}}}}
+print(json.dumps([connect.handler(event, None), sys.modules["stripe"].__file__]))
+"""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "COUCHPAY_DB": "dynamodb://couchpay-ci",
+        "COUCHPAY_JWKS_URL": "https://cognito-idp.us-east-1.amazonaws.com/p/.well-known/jwks.json",
+        "COUCHPAY_TOKEN_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/p",
+        "COUCHPAY_TOKEN_AUDIENCE": "client",
+    }
+    run = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", script],  # no site-packages: only the zip
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    reply, stripe_file = json.loads(run.stdout.strip().splitlines()[-1])
+    assert reply["statusCode"] == 403  # no token: refused, from the packaged code
+    assert stripe_file.startswith(str(tmp_path / "task"))
+
+
+def test_deploy_is_refused_without_the_stripe_key_and_the_pool() -> None:
+    need(unavailable_reason(), "node")
+    script = """
+const Plugin = require('./plugins/python-artifact.js');
+const check = (stripe, connect) => {
+  const service = {
+    custom: { stripeEnvironment: stripe }, functions: { connect: { environment: connect } },
+  };
+  const warnings = [];
+  const log = { warning: (m) => warnings.push(m) };
+  try { new Plugin({ classes: { Error }, service }, {}, { log }).checkSettings(); }
+  catch (e) { return e.message; }
+  return warnings.length ? 'warned' : 'ok';
+};
+const pool = 'https://cognito-idp.us-east-1.amazonaws.com/';
+console.log(JSON.stringify([
+  check({ STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' },
+        { COUCHPAY_TOKEN_ISSUER: pool, COUCHPAY_TOKEN_AUDIENCE: '' }),
+  check({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' },
+        { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' }),
+  check({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: '' },
+        { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' }),
+]));
+"""
+    run = subprocess.run(
+        ["node", "-e", script], cwd=AWS_DIR, capture_output=True, text=True, check=True
+    )
+    refused, accepted, no_webhook_secret = json.loads(run.stdout)
+    for name in ("stripeSecretKey", "cognitoUserPoolId", "cognitoClientId"):
+        assert name in refused
+    assert (accepted, no_webhook_secret) == ("ok", "warned")
