@@ -189,3 +189,11 @@ console.log(JSON.stringify([
     for name in ("stripeSecretKey", "cognitoUserPoolId", "cognitoClientId"):
         assert name in refused
     assert (accepted, no_webhook_secret) == ("ok", "warned")
+
+
+def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:
+    """SECURITY.md: on AWS, API Gateway's stage throttling stands in for the per-connection
+    token bucket of `couchpay serve`."""
+    stage = packaged.resources["WebsocketsDeploymentStage"]["Properties"]
+    settings = stage["DefaultRouteSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
