@@ -1,7 +1,7 @@
 """The replies the service sends, as models: the same shapes ``views.py`` / ``routes.py`` /
 ``protocol.py`` build as dicts.
 
-They exist for the protocol's documentation (``asyncapi.py``) and to keep it honest:
+They exist for the protocol's documentation (``couchpay.asyncapi``) and to keep it honest:
 tests/unit/test_reply_models.py feeds real replies through them (``model_validate_json``, extra
 keys forbidden, every key required), so a reply that changes without its model fails a test."""
 
