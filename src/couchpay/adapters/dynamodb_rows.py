@@ -11,32 +11,20 @@ Sort keys that must be unique join a time and an id: ``created_key = created_at#
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from couchpay.adapters.stored_keys import dt_in, dt_out
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem, ItemKind
-from couchpay.domain.errors import BadRequest
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.refunds import Refund, RefundStatus
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 Item = dict[str, Any]
 CATALOG_PARTITION = "items"
-MAX_CURSOR_LENGTH = 512
-
-
-def dt_out(value: datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("the store only takes timezone-aware datetimes")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def dt_in(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def sort_key(at: datetime, record_id: str) -> str:
@@ -271,30 +259,3 @@ def refund_from_item(item: Item) -> Refund:
         stripe_refund_id=item.get("stripe_refund_id"),
         failure_code=item.get("failure_code"),
     )
-
-
-# history cursor ---------------------------------------------------------------------------
-def encode_cursor(purchase: Purchase) -> str:
-    """Opaque and url-safe: base64url (unpadded) of the last record's sort key."""
-    raw = json.dumps([dt_out(purchase.created_at), purchase.transaction_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """The (created_at, transaction_id) a cursor stands for; BadRequest if it is not ours."""
-    try:
-        if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError("cursor length")
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-        value = json.loads(raw.decode("utf-8"))
-        if not (
-            isinstance(value, list)
-            and len(value) == 2
-            and all(isinstance(part, str) for part in value)
-            and value[1]
-        ):
-            raise ValueError("cursor shape")
-        return dt_out(datetime.fromisoformat(value[0])), value[1]
-    except ValueError as exc:  # binascii, unicode and JSON errors are all ValueErrors
-        raise BadRequest("invalid cursor") from exc

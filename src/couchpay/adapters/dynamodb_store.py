@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
+from couchpay.adapters import stored_keys as stored
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import BadRequest, NotFound
@@ -224,7 +225,7 @@ class DynamoDbStore(Store):
             TableName=self.name(tables.USERS),
             Key=rows.wire({"user_id": user_id}),
             UpdateExpression="SET created_at = if_not_exists(created_at, :now)",
-            ExpressionAttributeValues=rows.wire({":now": rows.dt_out(now)}),
+            ExpressionAttributeValues=rows.wire({":now": stored.dt_out(now)}),
             ReturnValues="ALL_NEW",
         )
         return rows.user_from_item(rows.unwire(found["Attributes"]))
@@ -420,7 +421,7 @@ class DynamoDbStore(Store):
         return None
 
     def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
-        before = rows.dt_out(updated_before)
+        before = stored.dt_out(updated_before)
         keys: list[rows.Item] = []
         for status in (PurchaseStatus.PENDING, PurchaseStatus.REQUIRES_ACTION):
             found = self._query(
@@ -435,7 +436,7 @@ class DynamoDbStore(Store):
         wanted = [{"transaction_id": k["transaction_id"]} for k in keys[:limit]]
         fresh = [rows.purchase_from_item(i) for i in self._batch_get(tables.PURCHASES, wanted)]
         still = [
-            p for p in fresh if not p.status.settled and rows.dt_out(p.updated_at) < before
+            p for p in fresh if not p.status.settled and stored.dt_out(p.updated_at) < before
         ]  # the index lags the table: trust only the consistent read
         return sorted(still, key=lambda p: (p.updated_at, p.transaction_id))
 
@@ -467,7 +468,7 @@ class DynamoDbStore(Store):
         condition = "user_id = :u"
         values: rows.Item = {":u": user_id}
         if cursor is not None:
-            created_at, transaction_id = rows.decode_cursor(cursor)
+            created_at, transaction_id = stored.decode_cursor(cursor)
             condition += " AND created_key < :after"
             values[":after"] = f"{created_at}#{transaction_id}"
         found = self._query(
@@ -482,7 +483,9 @@ class DynamoDbStore(Store):
         if len(page) <= limit:
             return page, None
         page = page[:limit]
-        return page, rows.encode_cursor(page[-1])
+        return page, stored.encode_cursor(
+            stored.dt_out(page[-1].created_at), page[-1].transaction_id
+        )
 
     # refunds -------------------------------------------------------------------------------
     def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
@@ -508,7 +511,7 @@ class DynamoDbStore(Store):
 
     # webhooks ------------------------------------------------------------------------------
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
-        item = {"event_id": event_id, "event_type": event_type, "received_at": rows.dt_out(now)}
+        item = {"event_id": event_id, "event_type": event_type, "received_at": stored.dt_out(now)}
         return self._put(tables.WEBHOOK_EVENTS, item, "attribute_not_exists(event_id)")
 
 

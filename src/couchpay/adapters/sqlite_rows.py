@@ -9,34 +9,21 @@ as JSON.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from couchpay.adapters.stored_keys import dt_in, dt_out
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem, ItemKind
-from couchpay.domain.errors import BadRequest
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.refunds import Refund, RefundStatus
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 Params = dict[str, Any]
-
-MAX_CURSOR_LENGTH = 512
-
-
-def dt_out(value: datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("the store only takes timezone-aware datetimes")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def dt_in(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _column(value: Any) -> Any:
@@ -139,30 +126,3 @@ SETTLE_PURCHASE = (
     f"UPDATE purchases SET {_assign(SETTLED_FIELDS)}"  # noqa: S608
     " WHERE transaction_id = :transaction_id AND status = :expected"
 )
-
-
-# history cursor ----------------------------------------------------------------------------
-def encode_cursor(created_at: str, transaction_id: str) -> str:
-    """Opaque and url-safe: base64url (unpadded) of the last row's sort key, as stored."""
-    raw = json.dumps([created_at, transaction_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """The stored (created_at, transaction_id) a cursor stands for; BadRequest if not ours."""
-    try:
-        if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError("cursor length")
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-        value = json.loads(raw.decode("utf-8"))
-        if not (
-            isinstance(value, list)
-            and len(value) == 2
-            and all(isinstance(part, str) for part in value)
-            and value[1]
-        ):
-            raise ValueError("cursor shape")
-        return dt_out(datetime.fromisoformat(value[0])), value[1]
-    except ValueError as exc:  # binascii, unicode and JSON errors are all ValueErrors
-        raise BadRequest("invalid cursor") from exc

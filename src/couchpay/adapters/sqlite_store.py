@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from couchpay.adapters import sqlite_rows as rows
+from couchpay.adapters import stored_keys as stored
 from couchpay.adapters.sqlite_schema import enable_wal, migrate
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
@@ -95,7 +96,7 @@ class SqliteStore(Store):
             conn.execute(
                 "INSERT INTO users (user_id, created_at) VALUES (?, ?)"
                 " ON CONFLICT (user_id) DO NOTHING",
-                (user_id, rows.dt_out(now)),
+                (user_id, stored.dt_out(now)),
             )
             user = self._user(conn, user_id)
         assert user is not None
@@ -234,7 +235,7 @@ class SqliteStore(Store):
             (
                 PurchaseStatus.PENDING.value,
                 PurchaseStatus.REQUIRES_ACTION.value,
-                rows.dt_out(updated_before),
+                stored.dt_out(updated_before),
                 limit,
             ),
         )
@@ -255,7 +256,7 @@ class SqliteStore(Store):
         args: list[object] = [user_id]
         if cursor is not None:
             sql += " AND (created_at, transaction_id) < (?, ?)"
-            args.extend(rows.decode_cursor(cursor))
+            args.extend(stored.decode_cursor(cursor))
         sql += " ORDER BY created_at DESC, transaction_id DESC LIMIT ?"
         args.append(limit + 1)
         found = self._conn().execute(sql, args).fetchall()
@@ -263,7 +264,7 @@ class SqliteStore(Store):
         next_cursor = None
         if len(found) > limit:
             last = page[-1]
-            next_cursor = rows.encode_cursor(last["created_at"], last["transaction_id"])
+            next_cursor = stored.encode_cursor(last["created_at"], last["transaction_id"])
         return [rows.purchase_from_row(row) for row in page], next_cursor
 
     # refunds -------------------------------------------------------------------------------
@@ -294,6 +295,6 @@ class SqliteStore(Store):
             cur = conn.execute(
                 "INSERT INTO webhook_events (event_id, event_type, received_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (event_id) DO NOTHING",
-                (event_id, event_type, rows.dt_out(now)),
+                (event_id, event_type, stored.dt_out(now)),
             )
             return cur.rowcount == 1
