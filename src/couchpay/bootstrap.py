@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from couchpay.adapters.connections import LocalConnections
-from couchpay.adapters.dev_tokens import DevTokens
 from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
 from couchpay.ports.gateway import PaymentGateway
@@ -31,35 +30,50 @@ def _nothing(url: str) -> None:
 
 
 class SignIn(TokenVerifier):
-    """The verifier in use (the identity provider's, or the local dev key's), and dev-token
-    minting for the local sign-in page, which only works while dev sign-in is on."""
+    """The verifier in use (the identity provider's, or the local dev key's), built on first use
+    (it loads PyJWT and cryptography, which a cold start that never checks a token can skip),
+    and dev-token minting for the local sign-in page, which only works while dev sign-in is on."""
 
-    def __init__(self, verifier: TokenVerifier, dev: DevTokens | None = None) -> None:
-        self.verifier = verifier
-        self.dev = dev
+    def __init__(self, config: Config) -> None:
+        if not config.dev_sign_in and not (config.token_issuer and config.token_audience):
+            raise ConfigError(
+                "COUCHPAY_JWKS_URL needs COUCHPAY_TOKEN_ISSUER and COUCHPAY_TOKEN_AUDIENCE"
+                " (the user pool's issuer URL and app client id)"
+            )
+        self.config = config
+        self._verifier: TokenVerifier | None = None
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            c = self.config
+            if c.dev_sign_in:
+                from couchpay.adapters.dev_tokens import DevTokens
+
+                self._verifier = DevTokens(c.dev_key_file)
+            else:
+                from couchpay.adapters.cognito_tokens import CognitoTokens
+
+                self._verifier = CognitoTokens(
+                    c.jwks_url or "", c.token_issuer or "", c.token_audience or ""
+                )
+        return self._verifier
 
     def verify(self, token: str) -> str:
         return self.verifier.verify(token)
 
     def mint(self, user_id: str, ttl_seconds: int | None = None) -> str:
-        if self.dev is None:
+        from couchpay.adapters.dev_tokens import DevTokens
+
+        verifier = self.verifier
+        if not isinstance(verifier, DevTokens):
             raise Unauthorized("Dev sign-in is off: an identity provider is configured.")
-        return self.dev.mint(user_id, ttl_seconds)
+        return verifier.mint(user_id, ttl_seconds)
 
 
 def build_sign_in(config: Config) -> SignIn:
     """Cognito (JWKS) tokens when COUCHPAY_JWKS_URL is set; otherwise local dev tokens."""
-    if config.dev_sign_in:
-        dev = DevTokens(config.dev_key_file)
-        return SignIn(dev, dev)
-    from couchpay.adapters.cognito_tokens import CognitoTokens
-
-    if not (config.jwks_url and config.token_issuer and config.token_audience):
-        raise ConfigError(
-            "COUCHPAY_JWKS_URL needs COUCHPAY_TOKEN_ISSUER and COUCHPAY_TOKEN_AUDIENCE"
-            " (the user pool's issuer URL and app client id)"
-        )
-    return SignIn(CognitoTokens(config.jwks_url, config.token_issuer, config.token_audience))
+    return SignIn(config)
 
 
 @dataclass

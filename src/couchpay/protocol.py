@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,8 +31,23 @@ def error_message(exc: CouchpayError) -> dict[str, Any]:
     return {"code": exc.code, "error": exc.message}
 
 
+@dataclass(frozen=True)
+class Request:
+    """A frame that passed the envelope and its message model."""
+
+    route: Route
+    message: Any
+    request_id: str | None
+
+
 def handle_frame(svc: Services, user_id: str, raw: str | bytes) -> dict[str, Any]:
     """Answer one frame from an authenticated user. Never raises."""
+    parsed = parse(raw)
+    return parsed if isinstance(parsed, dict) else answer(svc, user_id, parsed)
+
+
+def parse(raw: str | bytes) -> Request | dict[str, Any]:
+    """The request in a frame, or the ``error`` reply to it. Pure and cheap: no I/O."""
     envelope: dict[str, Any] = {}
     try:
         envelope = _decode(raw)
@@ -39,13 +55,12 @@ def handle_frame(svc: Services, user_id: str, raw: str | bytes) -> dict[str, Any
         msg = _validate(route, envelope.get("message", {}))
     except CouchpayError as exc:
         return reply(ERROR_ACTION, error_message(exc), _request_id(envelope))
-    request_id = _request_id(envelope)
-    return _run(svc, user_id, route, msg, request_id)
+    return Request(route, msg, _request_id(envelope))
 
 
-def _run(
-    svc: Services, user_id: str, route: Route, msg: Any, request_id: str | None
-) -> dict[str, Any]:
+def answer(svc: Services, user_id: str, request: Request) -> dict[str, Any]:
+    """Run a parsed request as ``user_id``. Never raises."""
+    route, msg, request_id = request.route, request.message, request.request_id
     try:
         if any(claimed not in (None, user_id) for claimed in (msg.user_id, msg.cog_id)):
             raise Unauthorized("userId/cogId do not match the signed-in user.")

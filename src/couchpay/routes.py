@@ -22,6 +22,8 @@ class Route:
     model: type[m.Message]
     run: Callable[[Services, str, Any, str | None], Reply]
     failure: str
+    reads_only: bool = False
+    """Reads the store and nothing else (no write, no Stripe): cheap enough to answer inline."""
 
 
 def _get_items(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Reply:
@@ -117,15 +119,19 @@ def _history(svc: Services, user_id: str, msg: m.PurchaseHistory, rid: str | Non
 
 
 ROUTES: dict[str, Route] = {
-    "get-items": Route(m.Empty, _get_items, "get-items-resp-failure"),
+    "get-items": Route(m.Empty, _get_items, "get-items-resp-failure", reads_only=True),
     "create-setup-intent": Route(m.Empty, _create_setup_intent, "create-setup-intent-resp-failure"),
     "create-payment-method": Route(
         m.CreatePaymentMethod, _create_payment_method, "create-payment-method-resp-error"
     ),
-    "get-user-credit-card": Route(m.Empty, _wallet, "get-user-credit-card-resp-failure"),
+    "get-user-credit-card": Route(
+        m.Empty, _wallet, "get-user-credit-card-resp-failure", reads_only=True
+    ),
     "set-default-card": Route(m.CardRef, _set_default, "set-default-card-resp-failure"),
     "delete-credit-card": Route(m.CardRef, _delete, "delete-credit-card-resp-failure"),
     "purchase-request": Route(m.PurchaseRequest, _purchase, PURCHASE_FAILURE),
     "confirm-purchase": Route(m.ConfirmPurchase, _confirm, PURCHASE_FAILURE),
-    "get-user-purchases": Route(m.PurchaseHistory, _history, "view-purchases-resp-failure"),
+    "get-user-purchases": Route(
+        m.PurchaseHistory, _history, "view-purchases-resp-failure", reads_only=True
+    ),
 }

@@ -84,6 +84,8 @@ def _forward(client: socket.socket) -> None:
         client.close()
         return
     upstream.settimeout(None)
+    for end in (client, upstream):  # no Nagle delay: ~40 ms a request otherwise
+        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
     back.start()
     _pump(client, upstream)

@@ -89,6 +89,12 @@ class TestStoreContract:
         assert first.stripe_customer_id is None and first.default_card_id is None
         assert store.ensure_user("alice", T0 + timedelta(days=1)) == first
 
+    def test_get_user_reads_and_never_creates(self, store: Store) -> None:
+        assert store.get_user("nobody") is None
+        assert store.get_user("nobody") is None
+        created = store.ensure_user("alice", T0)
+        assert store.get_user("alice") == created
+
     def test_set_stripe_customer_keeps_the_first_id(self, store: Store) -> None:
         store.ensure_user("alice", T0)
         assert store.set_stripe_customer("alice", "cus_first").stripe_customer_id == "cus_first"

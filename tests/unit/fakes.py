@@ -47,6 +47,9 @@ class MemoryStore(Store):
         if any(v.tzinfo is None for v in values):
             raise ValueError("the store only takes timezone-aware datetimes")
 
+    def get_user(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
     def ensure_user(self, user_id: str, now: datetime) -> User:
         with self.lock:
             return self.users.setdefault(user_id, User(user_id, now))

@@ -59,10 +59,11 @@ class AwsConnections(Notifier):
         with self._lock:
             client = self._management.get(endpoint)
             if client is None:
-                import boto3
                 from botocore.config import Config as BotoConfig
 
-                client = boto3.session.Session().client(
+                from couchpay.adapters import aws_session
+
+                client = aws_session.session().client(
                     "apigatewaymanagementapi",
                     endpoint_url=endpoint,
                     region_name=self.settings.region,

@@ -80,8 +80,9 @@ class DynamoDbSettings:
 
 
 def make_client(settings: DynamoDbSettings) -> DynamoDBClient:
-    import boto3
     from botocore.config import Config as BotoConfig
+
+    from couchpay.adapters import aws_session
 
     config = BotoConfig(
         retries={"mode": "standard", "max_attempts": 5},
@@ -89,8 +90,7 @@ def make_client(settings: DynamoDbSettings) -> DynamoDBClient:
         read_timeout=10,
         max_pool_connections=32,
     )
-    session = boto3.session.Session()
-    return session.client(
+    return aws_session.session().client(
         "dynamodb",
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
@@ -216,6 +216,10 @@ class DynamoDbStore(Store):
             client.close()
 
     # users ---------------------------------------------------------------------------------
+    def get_user(self, user_id: str) -> User | None:
+        found = self._get(tables.USERS, {"user_id": user_id})
+        return rows.user_from_item(found) if found is not None else None
+
     def ensure_user(self, user_id: str, now: datetime) -> User:
         existing = self._get(tables.USERS, {"user_id": user_id})  # a read, in the common case
         if existing is not None:

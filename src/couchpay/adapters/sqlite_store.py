@@ -29,6 +29,8 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 class SqliteStore(Store):
+    fast_reads = True
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
@@ -91,7 +93,13 @@ class SqliteStore(Store):
         row = conn.execute("SELECT * FROM users WHERE user_id = ?", (user_id,)).fetchone()
         return rows.user_from_row(row) if row is not None else None
 
+    def get_user(self, user_id: str) -> User | None:
+        return self._user(self._conn(), user_id)
+
     def ensure_user(self, user_id: str, now: datetime) -> User:
+        existing = self._user(self._conn(), user_id)  # a read, in the common case
+        if existing is not None:
+            return existing
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO users (user_id, created_at) VALUES (?, ?)"

@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -20,13 +20,14 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from couchpay import protocol
 from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
-from couchpay.protocol import handle_frame, refuse
 from couchpay.ratelimit import TokenBucket, parse_limit
 
 log = logging.getLogger(__name__)
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_IN_FLIGHT_PER_CONNECTION = 8
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
@@ -124,22 +125,32 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
     await websocket.accept()
     conn_id = next(_conn_ids)
     send_lock = anyio.Lock()
-    slots = anyio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION)
-    bucket = TokenBucket(*parse_limit(runtime.config.rate_limit))
 
     async def send(reply: dict[str, Any]) -> None:
         async with send_lock:
             await websocket.send_text(json.dumps(reply))
 
-    async def answer(frame: str | bytes) -> None:
-        started = time.perf_counter()
+    runtime.connections.add(user_id, conn_id, send)
+    try:
+        await _serve_frames(runtime, websocket, user_id, conn_id, send)
+    finally:
+        runtime.connections.remove(user_id, conn_id)
+
+
+async def _serve_frames(
+    runtime: Runtime, websocket: WebSocket, user_id: str, conn_id: int, send: Send
+) -> None:
+    """Refusals, and reads of an embedded store (microseconds), are answered right here, in
+    order; anything that writes or may call Stripe runs in a worker thread, up to
+    MAX_IN_FLIGHT_PER_CONNECTION at once."""
+    services = runtime.services
+    inline_reads = services.store.fast_reads
+    bucket = TokenBucket(*parse_limit(runtime.config.rate_limit))
+    slots = anyio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION)
+
+    async def in_thread(request: protocol.Request, started: float) -> None:
         try:
-            if bucket.take():
-                reply = await anyio.to_thread.run_sync(
-                    handle_frame, runtime.services, user_id, frame
-                )
-            else:
-                reply = refuse(frame, RateLimited())
+            reply = await anyio.to_thread.run_sync(protocol.answer, services, user_id, request)
             await send(reply)
             _log_frame(user_id, conn_id, reply, started)
         except (WebSocketDisconnect, RuntimeError):
@@ -147,20 +158,30 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
         finally:
             slots.release()
 
-    runtime.connections.add(user_id, conn_id, send)
-    try:
-        async with anyio.create_task_group() as tasks:
-            while True:
-                msg = await websocket.receive()
-                if msg["type"] == "websocket.disconnect":
-                    break
-                frame = msg.get("text")
-                if frame is None:
-                    frame = msg.get("bytes") or b""
+    async with anyio.create_task_group() as tasks:
+        while (frame := _frame_of(await websocket.receive())) is not None:
+            started = time.perf_counter()
+            parsed = (
+                protocol.parse(frame) if bucket.take() else protocol.refuse(frame, RateLimited())
+            )
+            if isinstance(parsed, dict):
+                reply = parsed
+            elif parsed.route.reads_only and inline_reads:
+                reply = protocol.answer(services, user_id, parsed)
+            else:
                 await slots.acquire()
-                tasks.start_soon(answer, frame)
-    finally:
-        runtime.connections.remove(user_id, conn_id)
+                tasks.start_soon(in_thread, parsed, started)
+                continue
+            await send(reply)
+            _log_frame(user_id, conn_id, reply, started)
+
+
+def _frame_of(msg: Mapping[str, Any]) -> str | bytes | None:
+    """The frame in an ASGI websocket event; None when the client has gone."""
+    if msg["type"] == "websocket.disconnect":
+        return None
+    text = msg.get("text")
+    return text if text is not None else (msg.get("bytes") or b"")
 
 
 def _log_frame(user_id: str, conn_id: int, reply: dict[str, Any], started: float) -> None:

@@ -16,7 +16,15 @@ from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 
 class Store(ABC):
+    fast_reads = False
+    """True when reads answer in microseconds with no network in between (an embedded
+    database): the local server may then answer read-only actions on its event loop."""
+
     # users ---------------------------------------------------------------------------------
+    @abstractmethod
+    def get_user(self, user_id: str) -> User | None:
+        """A read: never creates the user."""
+
     @abstractmethod
     def ensure_user(self, user_id: str, now: datetime) -> User:
         """Return the user, creating an empty record first if there is none."""

@@ -33,9 +33,9 @@ def create_setup_intent(svc: Services, user_id: str) -> str:
 
 
 def payment_method_from_setup_intent(svc: Services, user_id: str, setup_intent_id: str) -> str:
-    user = svc.store.ensure_user(user_id, svc.now())
+    user = svc.store.get_user(user_id)
     intent = svc.gateway.get_setup_intent(setup_intent_id)
-    if not user.stripe_customer_id or intent.customer_id != user.stripe_customer_id:
+    if user is None or not user.stripe_customer_id or intent.customer_id != user.stripe_customer_id:
         raise CardNotValid("This card setup does not belong to you.")
     if intent.status == "requires_action":
         raise AuthenticationIncomplete()
@@ -50,9 +50,9 @@ def save_card(svc: Services, user_id: str, payment_method_id: str) -> Card:
     The same card (fingerprint) already live for the user is returned, refreshed, not stored twice.
     """
     now = svc.now()
-    user = svc.store.ensure_user(user_id, now)
     facts = svc.gateway.get_payment_method(payment_method_id)
-    check_facts(facts, user, now)
+    check_facts(facts, svc.store.get_user(user_id), now)  # refuse before writing anything
+    user = svc.store.ensure_user(user_id, now)
     customer_id = ensure_customer(svc, user)
     same = [
         c
@@ -72,10 +72,11 @@ def save_card(svc: Services, user_id: str, payment_method_id: str) -> Card:
     return _store_new(svc, user, facts, customer_id, CardStatus.LIVE)
 
 
-def check_facts(facts: CardFacts, user: User, now: datetime) -> None:
+def check_facts(facts: CardFacts, user: User | None, now: datetime) -> None:
     """Refuse, before anything is written or created at Stripe, a card that is someone else's
     (attached to another customer) or past its expiry month."""
-    if facts.customer_id is not None and facts.customer_id != user.stripe_customer_id:
+    own_customer = user.stripe_customer_id if user else None
+    if facts.customer_id is not None and facts.customer_id != own_customer:
         raise CardNotValid("This card belongs to someone else.")
     if (facts.exp_year, facts.exp_month) < (now.year, now.month):
         raise CardNotValid("This card has expired.")
@@ -123,9 +124,10 @@ def _refresh_duplicate(svc: Services, existing: Card, facts: CardFacts, customer
 
 
 def wallet(svc: Services, user_id: str) -> tuple[list[Card], str | None]:
-    user = svc.store.ensure_user(user_id, svc.now())
-    cards = wallet_order(svc.store.list_cards(user_id), user.default_card_id, svc.now())
-    return cards, user.default_card_id
+    """A pure read: a user who never saved a card has an empty wallet and no record."""
+    user = svc.store.get_user(user_id)
+    default_id = user.default_card_id if user else None
+    return wallet_order(svc.store.list_cards(user_id), default_id, svc.now()), default_id
 
 
 def _own_card(svc: Services, user_id: str, card_id: str) -> Card:

@@ -76,11 +76,10 @@ def resolve_source(svc: Services, user_id: str, cart: CartRequest) -> PaymentSou
             card.card_token, card.stripe_customer_id, card.card_id, card.brand, card.last_four
         )
     facts = svc.gateway.get_payment_method(pm_id)
-    user = svc.store.ensure_user(user_id, now)
-    check_facts(facts, user, now)
+    check_facts(facts, svc.store.get_user(user_id), now)
     if facts.checks_failed:
         raise CardChecksFailed()
-    customer_id = ensure_customer(svc, user)
+    customer_id = ensure_customer(svc, svc.store.ensure_user(user_id, now))
     return PaymentSource(pm_id, customer_id, None, facts.brand, facts.last_four)
 
 
