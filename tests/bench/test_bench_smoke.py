@@ -107,6 +107,5 @@ def test_report_table_json_markdown_and_chart(tmp_path: Path) -> None:
     report.update_markdown(doc, md, "chart.png")  # replaces its block, never appends another
     text = md.read_text()
     assert text.count(report.TABLE_START) == 1 and "prose kept" in text and "| 0.80x |" in text
-    pytest.importorskip("matplotlib")
     assert report.write_png(doc, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
