@@ -7,6 +7,7 @@ marked ``local_only`` there (LOCAL_ONLY below) and skipped."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -91,6 +92,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="local server only (COUCHPAY_E2E_TARGET=sls)"))
 
 
+@contextlib.contextmanager
+def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`couchpay serve` on a free port for the length of a ``with`` block, stopped after."""
+    proc, url = start_server(data_dir, data_dir / "server.log", extra_env)
+    try:
+        api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
+        yield Server(url, data_dir, api_base, data_dir / "server.log")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture(scope="session")
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -109,17 +125,8 @@ def server(
         api_base = httpx.get(f"{external}/config").json()["stripeApiBase"]
         yield Server(external.rstrip("/"), data_dir, api_base)
         return
-    data_dir = tmp_path_factory.mktemp("couchpay-e2e")
-    proc, url = start_server(data_dir, data_dir / "server.log")
-    try:
-        api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
-        yield Server(url, data_dir, api_base, data_dir / "server.log")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_server(tmp_path_factory.mktemp("couchpay-e2e")) as local:
+        yield local
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from couchpay.adapters.dev_tokens import DevTokens
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import Server, running_server
 
 
 def snapshot(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -27,17 +27,8 @@ def snapshot(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("hostile")
-    proc, url = start_server(
-        data_dir, data_dir / "server.log", {"COUCHPAY_RATE_LIMIT": "100000/100000"}
-    )
-    import httpx
-
-    api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
-    try:
-        yield Server(url, data_dir, api_base, data_dir / "server.log")
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with running_server(data_dir, {"COUCHPAY_RATE_LIMIT": "100000/100000"}) as server:
+        yield server
 
 
 def dev_key(server: Server) -> bytes:

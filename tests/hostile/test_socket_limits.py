@@ -11,19 +11,15 @@ import websockets
 
 from couchpay.adapters.dev_tokens import DevTokens
 from couchpay.client import CouchpayClient
-from tests.e2e.conftest import start_server
+from tests.e2e.conftest import running_server
 
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("strict")
     env = {"COUCHPAY_RATE_LIMIT": "5/10", "COUCHPAY_ALLOWED_ORIGINS": "https://couchtour.tv"}
-    proc, url = start_server(data_dir, data_dir / "server.log", env)
-    try:
-        yield url.replace("http", "ws", 1) + "/ws", data_dir
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with running_server(data_dir, env) as server:
+        yield server.ws_url, data_dir
 
 
 def token(data_dir: Path) -> str:

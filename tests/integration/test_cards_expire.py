@@ -31,15 +31,6 @@ NEXT_YEAR = (TODAY.month, TODAY.year + 1)
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("STRIPE_", "COUCHPAY_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("COUCHPAY_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
-@pytest.fixture
 def store(data_dir: Path) -> Iterator[SqliteStore]:
     s = SqliteStore(data_dir / "couchpay.sqlite3")
     yield s

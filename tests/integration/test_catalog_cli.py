@@ -26,15 +26,6 @@ Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("STRIPE_", "COUCHPAY_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("COUCHPAY_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
-@pytest.fixture
 def run(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Run:
     def cli(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()

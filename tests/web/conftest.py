@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import Server, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = Path(os.environ.get("COUCHPAY_WEB_DIR") or ROOT / "web" / "dist")
@@ -67,17 +65,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("couchpay-web")
-    proc, url = start_server(data_dir, data_dir / "server.log")
-    try:
-        api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
-        yield Server(url, data_dir, api_base, data_dir / "server.log")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_server(tmp_path_factory.mktemp("couchpay-web")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

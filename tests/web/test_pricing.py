@@ -5,15 +5,13 @@ demo cart (EUR 170 + 12.5 % + EUR 5 shipping), everywhere the page shows totals.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import Server, running_server
 from tests.e2e.helpers import VISA
 from tests.web.conftest import sign_in
 from tests.web.helpers import charges
@@ -22,20 +20,9 @@ from tests.web.helpers import charges
 @pytest.fixture(scope="module")
 def euro_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("couchpay-web-eur")
-    proc, url = start_server(
-        data_dir,
-        data_dir / "server.log",
-        {"COUCHPAY_STREAMING_RATE": "12.5%", "COUCHPAY_CURRENCY": "eur"},
-    )
-    try:
-        api_base = httpx.get(f"{url}/config").json()["stripeApiBase"]
-        yield Server(url, data_dir, api_base, data_dir / "server.log")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    env = {"COUCHPAY_STREAMING_RATE": "12.5%", "COUCHPAY_CURRENCY": "eur"}
+    with running_server(data_dir, env) as server:
+        yield server
 
 
 def test_totals_use_the_rate_and_currency_of_get_items(
