@@ -33,7 +33,7 @@ from tests.stripe_browser import create_payment_method
 from bench.report import Row, Section
 from bench.servers import CouchpayServer
 from bench.stack import SECRET_KEY, VISA, connect, demo_cart, save_card
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 
 SUCCESS = "purchase-request-resp-success"
 TOTAL_CENTS = 19200  # the demo cart: 17000 + 1700 streaming + 500 shipping

@@ -13,7 +13,7 @@ from typing import Any, Self
 from tests.stripe_browser import create_payment_method
 
 from bench.servers import CouchpayServer
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.client import CouchpayClient
 
 VISA, VISA_2 = "4242424242424242", "4111111111111111"

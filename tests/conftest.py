@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 
 
 # --- localstripe: one fake Stripe server (a child process on 127.0.0.1) per test session ---

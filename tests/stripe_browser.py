@@ -2,7 +2,7 @@
 
 Only the publishable key is used, as in a browser: card numbers go to "Stripe", never to us.
 (localstripe 1.15.10 refuses publishable keys on ``POST /v1/payment_methods``; our launcher,
-``couchpay.adapters.localstripe_server``, accepts them there as real Stripe does.)
+``couchpay.offline_stripe.server``, accepts them there as real Stripe does.)
 """
 
 from __future__ import annotations

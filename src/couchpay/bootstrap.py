@@ -128,7 +128,7 @@ def start(config: Config, notifier: Notifier | None = None) -> Runtime:
     webhook_secret = config.stripe_webhook_secret
     on_listening: Callable[[str], None] = _nothing
     if config.offline and api_base is None:
-        from couchpay.adapters.localstripe_process import LocalStripe
+        from couchpay.offline_stripe.process import LocalStripe
 
         embedded = LocalStripe(store_path=config.data_dir / "localstripe.pickle")
         embedded.start()

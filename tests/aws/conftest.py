@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from couchpay.adapters.dynamodb_store import create_missing_tables
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.entrypoints.aws_lambda import _runtime
 from tests.aws import stack as sls
 from tests.aws.identity import TestUserPool

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from tests.aws import dynamodb_local
 from tests.aws.identity import TestUserPool
 from tests.aws.servers import DynamoDbLocal, LocalDynamoDb, Moto

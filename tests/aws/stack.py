@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import IO, Self
 
 from couchpay.adapters.dynamodb_store import create_missing_tables
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from tests.aws.identity import TestUserPool
 from tests.aws.servers import FAKE_CREDENTIALS, REGION, LocalDynamoDb
 

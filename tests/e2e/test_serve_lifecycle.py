@@ -21,7 +21,7 @@ def embedded_localstripes(data_dir: Path) -> list[int]:
             cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
         except (OSError, ValueError):
             continue
-        if "localstripe_server" in cmdline and str(data_dir) in cmdline:
+        if "offline_stripe.server" in cmdline and str(data_dir) in cmdline:
             found.append(int(proc.name))
     return found
 

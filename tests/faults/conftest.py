@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from couchpay.adapters.dev_tokens import DevTokens
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.client import CouchpayClient
 from tests.e2e.conftest import WEBHOOK_SECRET, start_server
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.adapters.sqlite_store import SqliteStore
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import GatewayUnavailable

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from couchpay.adapters.localstripe_process import LocalStripe, LocalStripeError
+from couchpay.offline_stripe.process import LocalStripe, LocalStripeError
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import PaymentRejected
 

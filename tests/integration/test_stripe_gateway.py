@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from couchpay.adapters.localstripe_process import LocalStripe
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import (
     CardDeclined,

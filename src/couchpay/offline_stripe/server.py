@@ -1,6 +1,6 @@
 """Run localstripe (a fake Stripe) on a free loopback port.
 
-    python -m couchpay.adapters.localstripe_server [--store PATH]
+    python -m couchpay.offline_stripe.server [--store PATH]
 
 localstripe's own CLI listens on every interface and pickles its whole state to the hard-coded
 ``/tmp/localstripe.pickle`` on every write. This launcher instead:
@@ -11,7 +11,7 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
   localstripe never outlives the process that started it;
 * keeps the state in memory only, or in ``PATH`` when ``--store PATH`` is given (written
   atomically, mode 0600: localstripe keeps the full test card numbers in it);
-* honours ``Idempotency-Key`` as real Stripe does (see localstripe_idempotency.py);
+* honours ``Idempotency-Key`` as real Stripe does (see idempotency_keys.py);
 * lets a publishable key (``key=pk_...`` in the body, as Stripe.js sends it) create a
   PaymentMethod, as real Stripe does; localstripe 1.15.10 only accepts secret keys there;
 * accepts ``allowed_payment_method_types`` on PaymentIntents and SetupIntents: the API version
@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from couchpay.adapters.localstripe_idempotency import idempotency_middleware
+from couchpay.offline_stripe.idempotency_keys import idempotency_middleware
 
 _PUBLISHABLE_KEY_MARK = "couchpay.publishable_key"
 
@@ -131,7 +131,7 @@ def bind_loopback() -> socket.socket:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m couchpay.adapters.localstripe_server")
+    parser = argparse.ArgumentParser(prog="python -m couchpay.offline_stripe.server")
     parser.add_argument("--store", type=Path, help="keep localstripe's state in this file")
     parser.add_argument(
         "--exit-with-parent",

@@ -1,4 +1,4 @@
-"""Run ``couchpay.adapters.localstripe_server`` as a child process and talk to its config API.
+"""Run ``couchpay.offline_stripe.server`` as a child process and talk to its config API.
 
 with LocalStripe() as ls:
     gateway = StripeGateway("sk_test_anything", api_base=ls.api_base)
@@ -51,7 +51,7 @@ class LocalStripe:
         command = [
             sys.executable,
             "-m",
-            "couchpay.adapters.localstripe_server",
+            "couchpay.offline_stripe.server",
             "--exit-with-parent",
         ]
         if self.store_path is not None:
