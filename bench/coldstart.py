@@ -49,7 +49,7 @@ BUILDS = {  # what each handler builds on its first call, beyond its own import
     "default": _RT
     + "_runtime.connections().dynamodb\n"
     + "_runtime.connections().management('http://127.0.0.1:9/bench')\n"
-    + "from couchpay.protocol import handle_frame\n"
+    + "from couchpay.wire.protocol import handle_frame\n"
     + _SERVICES,
     "webhook": _RT
     + "from couchpay.entrypoints.webhook_endpoint import verify_webhook\n"
@@ -60,7 +60,7 @@ DEFAULT_TARGET = "<= 1.15"
 LABELS = {"connect": "$connect", "disconnect": "$disconnect", "default": "$default"}
 # without the Lambda package: the core a handler would need (protocol + services + clients)
 CORE = """
-import couchpay.protocol
+import couchpay.wire.protocol
 from couchpay import bootstrap
 from couchpay.config import Config
 bootstrap.build_store(Config.from_env())
@@ -150,14 +150,14 @@ def _seed(endpoint: str) -> None:
     """Tables and the demo catalog in the moto server, as a deployed stack would have them."""
     import boto3
 
+    from couchpay import bootstrap
     from couchpay.adapters.dynamodb_store import (
         DynamoDbSettings,
         DynamoDbStore,
         create_missing_tables,
     )
     from couchpay.adapters.stripe_gateway import StripeGateway
-    from couchpay.service.context import Services
-    from couchpay.service.queries import seed_demo_catalog
+    from couchpay.config import Config
 
     client = boto3.session.Session().client(
         "dynamodb",
@@ -168,7 +168,10 @@ def _seed(endpoint: str) -> None:
     )
     create_missing_tables(client, "benchcold")
     store = DynamoDbStore(DynamoDbSettings("benchcold", "us-east-1", endpoint), client=client)
-    seed_demo_catalog(Services(store=store, gateway=StripeGateway("sk_test_bench")))
+    gateway = StripeGateway("sk_test_bench")
+    bootstrap.build(
+        Config(data_dir=Path("unused")), store=store, gateway=gateway, seed_catalog=True
+    )
 
 
 def measure(

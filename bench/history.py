@@ -2,7 +2,7 @@
 on SQLite and on DynamoDB. The figure that matters is how a page for a long history compares with
 a page for a short one, in the same store, in the same run.
 
-Each page is the whole action without the socket: ``couchpay.protocol.handle_frame`` (envelope,
+Each page is the whole action without the socket: ``couchpay.wire.protocol.handle_frame`` (envelope,
 validation, the store's ``list_purchases``, the views), timed in this process. Two pages per
 user: the first (newest 20) and one from the middle of the history (a ``cursor`` half way). The
 users' purchases are written straight into the store's tables in bulk (through the adapters' own
@@ -29,12 +29,13 @@ from typing import Any
 from bench.dynamodb import REGION, DynamoDbServer
 from bench.report import Row, Section
 from bench.stack import summary
+from couchpay import bootstrap
 from couchpay.adapters.stripe_gateway import StripeGateway
+from couchpay.config import Config
 from couchpay.domain.purchases import Purchase, PurchaseLine, request_hash
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.ports.store import Store
-from couchpay.protocol import handle_frame
-from couchpay.service.context import Services
+from couchpay.wire.protocol import handle_frame
 
 SUCCESS = "view-purchases-resp-success"
 PAGE = 20
@@ -227,9 +228,8 @@ def load_dynamodb(
 # timing --------------------------------------------------------------------------------------
 def time_pages(store: Store, users: list[Loaded], repeats: int, warmup: int = 10) -> dict[str, Any]:
     """Median and p99 (µs) of the first and the mid page per user, interleaved round robin."""
-    svc = Services(
-        store=store, gateway=StripeGateway("sk_test_bench", api_base="http://127.0.0.1:9")
-    )
+    gateway = StripeGateway("sk_test_bench", api_base="http://127.0.0.1:9")
+    svc = bootstrap.build(Config(data_dir=Path("unused")), store=store, gateway=gateway)
     first = json.dumps({"action": "get-user-purchases", "message": {}, "requestId": "h"})
     frames = {
         u.user_id: {

@@ -137,8 +137,8 @@ _runtime.connections().dynamodb
 mark("connections: DynamoDB client (new boto3 Session; imports boto3)")
 _runtime.connections().management("http://127.0.0.1:9/bench")
 mark("connections: Management API client (another new Session)")
-from couchpay.protocol import handle_frame
-mark("import couchpay.protocol (pydantic, messages, routes, services)")
+from couchpay.wire.protocol import handle_frame
+mark("import couchpay.wire.protocol (pydantic, messages, routes, services)")
 from couchpay import bootstrap
 mark("import couchpay.bootstrap")
 store = bootstrap.build_store(_runtime.config())

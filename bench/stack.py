@@ -13,8 +13,8 @@ from typing import Any, Self
 from tests.stripe_browser import create_payment_method
 
 from bench.servers import CouchpayServer
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.client import CouchpayClient
+from couchpay.offline_stripe.process import LocalStripe
 
 VISA, VISA_2 = "4242424242424242", "4111111111111111"
 SECRET_KEY = "sk_test_couchpay_offline"  # noqa: S105 - what couchpay sends to a localstripe

@@ -1,5 +1,10 @@
-"""Composition root: builds the store, the gateway, identity and services from a Config.
+"""The composition root: the one place that turns a Config into working parts.
 
+``build`` makes the ``Services`` every use case runs on (store, Stripe gateway, notifier,
+pricing, clock) from a Config; any part passed in is used as is, which is how the unit tests
+put in-memory fakes in. Everything else composes through it: ``start`` (``couchpay serve`` and
+the Lambda runtime: an embedded offline Stripe when there is no key, pushes through a
+transport), ``open_for_operator`` / ``operator_services`` (the CLI and the scheduled jobs).
 Nothing connects at import; ``start()`` does, and ``Runtime.close()`` undoes it."""
 
 from __future__ import annotations
@@ -7,18 +12,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from couchpay.adapters.connections import LocalConnections
 from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
 from couchpay.ports.gateway import PaymentGateway
 from couchpay.ports.identity import TokenVerifier
-from couchpay.ports.notifier import Notifier
+from couchpay.ports.notifier import Notifier, NullNotifier
 from couchpay.ports.store import Store
-from couchpay.service.context import Pricing, Services
-from couchpay.service.queries import seed_demo_catalog
+from couchpay.service.catalog_admin import seed_if_fresh
+from couchpay.service.context import Pricing, Services, utc_now
+from couchpay.wire.push import PushNotifier, Transport
 
 log = logging.getLogger(__name__)
 OFFLINE_SECRET_KEY = "sk_test_couchpay_offline"  # noqa: S105 - only for localstripe
@@ -119,11 +127,42 @@ def build_gateway(key: str, api_base: str | None) -> PaymentGateway:
     return StripeGateway(key, api_base=api_base)
 
 
-def start(config: Config, notifier: Notifier | None = None) -> Runtime:
-    """``notifier``: how settled purchases reach users' sockets (default: this process's)."""
+def build(
+    config: Config,
+    *,
+    store: Store | None = None,
+    gateway: PaymentGateway | None = None,
+    notifier: Notifier | None = None,
+    stripe_api_base: str | None = None,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+    seed_catalog: bool = False,
+) -> Services:
+    """The services for ``config``. A part that is not given is made from ``config`` (the store
+    from ``COUCHPAY_DB``; Stripe at ``stripe_api_base``, else ``STRIPE_API_BASE``, else
+    api.stripe.com); ``seed_catalog`` gives a database that never had a catalog the demo one."""
+    key = config.stripe_secret_key or OFFLINE_SECRET_KEY
+    services = Services(
+        store=store if store is not None else build_store(config),
+        gateway=gateway or build_gateway(key, stripe_api_base or config.stripe_api_base),
+        notifier=notifier or NullNotifier(),
+        pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
+        now=now,
+        duplicate_wait_seconds=config.duplicate_wait_seconds,
+        sleep=sleep,
+        failpoint=config.failpoint,
+    )
+    if seed_catalog:
+        seed_if_fresh(services)
+    return services
+
+
+def start(config: Config, transport: Transport | None = None) -> Runtime:
+    """``couchpay serve`` (and the Lambda runtime): the services, sign-in and, offline, an
+    embedded offline Stripe. ``transport``: how pushes reach users' sockets (default: this
+    process's own connections)."""
     closers: list[Callable[[], None]] = []
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    key = config.stripe_secret_key or OFFLINE_SECRET_KEY
     api_base = config.stripe_api_base
     webhook_secret = config.stripe_webhook_secret
     on_listening: Callable[[str], None] = _nothing
@@ -146,15 +185,13 @@ def start(config: Config, notifier: Notifier | None = None) -> Runtime:
     store = build_store(config)
     closers.append(store.close)
     connections = LocalConnections()
-    services = Services(
+    services = build(
+        config,
         store=store,
-        gateway=build_gateway(key, api_base),
-        notifier=notifier or connections,
-        pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
-        duplicate_wait_seconds=config.duplicate_wait_seconds,
-        failpoint=config.failpoint,
+        notifier=PushNotifier(transport or connections),
+        stripe_api_base=api_base,
+        seed_catalog=True,
     )
-    seed_demo_catalog(services)
     return Runtime(
         config=config,
         services=services,
@@ -171,10 +208,10 @@ def start(config: Config, notifier: Notifier | None = None) -> Runtime:
 def open_for_operator(config: Config, *, needs_stripe: bool) -> Services:
     """Services for an operator command run beside (or without) the server.
 
-    Offline, the Stripe of record is the localstripe embedded in a running ``couchpay serve``;
-    it is found through a file the server writes in the data dir."""
+    Offline, the Stripe of record is the offline Stripe embedded in a running ``couchpay serve``
+    (found through a file the server writes in the data dir) or a ``couchpay offline-stripe``
+    named by ``STRIPE_API_BASE``."""
     store = build_store(config)
-    key = config.stripe_secret_key or OFFLINE_SECRET_KEY
     api_base = config.stripe_api_base
     if needs_stripe and config.offline and api_base is None:
         try:
@@ -184,14 +221,11 @@ def open_for_operator(config: Config, *, needs_stripe: bool) -> Services:
         if api_base is None:
             store.close()
             raise OperatorError(
-                "offline, this command talks to the localstripe of a running `couchpay serve`: "
-                "start it first with the same COUCHPAY_DATA_DIR, or set STRIPE_API_BASE"
+                "offline, this command talks to the Stripe of a running `couchpay serve`: "
+                "start it first with the same COUCHPAY_DATA_DIR, or run `couchpay offline-stripe`"
+                " and set STRIPE_API_BASE to the URL it prints"
             )
-    return Services(
-        store=store,
-        gateway=build_gateway(key, api_base),
-        pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
-    )
+    return build(config, store=store, stripe_api_base=api_base)
 
 
 @contextlib.contextmanager

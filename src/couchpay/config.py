@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
-DEFAULT_STREAMING_RATE = Fraction(10, 100)
+from couchpay.domain.pricing import DEFAULT_STREAMING_RATE
+from couchpay.service.context import DUPLICATE_WAIT_SECONDS
 
 
 class ConfigError(ValueError):
@@ -43,7 +44,7 @@ class Config:
     database: str | None = None
     currency: str = "usd"
     streaming_rate: Fraction = DEFAULT_STREAMING_RATE
-    duplicate_wait_seconds: float = 20.0
+    duplicate_wait_seconds: float = DUPLICATE_WAIT_SECONDS
     failpoint: str | None = None
     allowed_origins: tuple[str, ...] = ()
     rate_limit: str = "20/40"
@@ -63,8 +64,14 @@ class Config:
             stripe_api_base=e.get("STRIPE_API_BASE") or None,
             database=e.get("COUCHPAY_DB") or None,
             currency=(e.get("COUCHPAY_CURRENCY") or "usd").lower(),
-            streaming_rate=parse_rate(e.get("COUCHPAY_STREAMING_RATE") or "10%"),
-            duplicate_wait_seconds=float(e.get("COUCHPAY_DUPLICATE_WAIT_SECONDS") or 20),
+            streaming_rate=(
+                parse_rate(e["COUCHPAY_STREAMING_RATE"])
+                if e.get("COUCHPAY_STREAMING_RATE")
+                else DEFAULT_STREAMING_RATE
+            ),
+            duplicate_wait_seconds=float(
+                e.get("COUCHPAY_DUPLICATE_WAIT_SECONDS") or DUPLICATE_WAIT_SECONDS
+            ),
             failpoint=e.get("COUCHPAY_FAILPOINT") or None,
             allowed_origins=tuple(
                 o.strip().rstrip("/")

@@ -130,7 +130,7 @@ sys.path.insert(0, {str(tmp_path / "task")!r})
 import importlib
 for name in {list(HANDLERS)!r}:
     importlib.import_module("couchpay.entrypoints.aws_lambda." + name)
-import couchpay.protocol, couchpay.bootstrap, couchpay.adapters.stripe_gateway
+import couchpay.wire.protocol, couchpay.bootstrap, couchpay.adapters.stripe_gateway
 import couchpay.adapters.cognito_tokens, couchpay.entrypoints.webhook_endpoint
 from couchpay.entrypoints.aws_lambda import connect
 event = {{"requestContext": {{"connectionId": "c", "apiId": "a", "stage": "s"}}}}

@@ -14,17 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.adapters.sqlite_store import SqliteStore
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import GatewayUnavailable
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.protocol import handle_frame
-from couchpay.service.context import Services
-from couchpay.service.queries import seed_demo_catalog
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.service.reconcile import reconcile
+from couchpay.wire.protocol import handle_frame
 from tests.faults.proxy import FaultProxy
 from tests.figures import report
+from tests.services import services
 from tests.stripe_browser import create_payment_method
 
 KEY = "sk_test_couchpay_offline"
@@ -108,8 +107,7 @@ def test_unknown_outcome_stays_pending_says_processing_then_reconcile_settles(
     proxy: FaultProxy, localstripe: LocalStripe, tmp_path: Path
 ) -> None:
     store = SqliteStore(tmp_path / "db.sqlite3")
-    svc = Services(store=store, gateway=gateway_via(proxy))
-    seed_demo_catalog(svc)
+    svc = services(store, gateway_via(proxy), seed_catalog=True)
     pm = create_payment_method(localstripe.api_base, "4242424242424242")["id"]
     save = json.dumps({"action": "create-payment-method", "message": {"stripePayment": pm}})
     card_id = handle_frame(svc, "fan", save)["message"]["uuid"]

@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from couchpay.client import CouchpayClient
-from couchpay.routes import ROUTES
+from couchpay.wire.routes import ROUTES
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import cart
 from tests.figures import report

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
-from couchpay.routes import ROUTES
+from couchpay.wire.routes import ROUTES
 from tests.e2e.conftest import Server
 from tests.figures import report
 from tests.hostile.conftest import snapshot

@@ -20,8 +20,8 @@ from couchpay.domain.statuses import CardStatus
 from couchpay.entrypoints import aws_jobs
 from couchpay.entrypoints.cli import main
 from couchpay.service.card_lifecycle import apply_card_update
-from couchpay.service.context import Services
 from tests.contract.store_contract import make_card
+from tests.services import services
 from tests.unit.fakes import FakeGateway
 
 TODAY = datetime.now(UTC)
@@ -157,7 +157,7 @@ def test_automatic_update_revives_a_renewed_card_on_sqlite(store: SqliteStore) -
     expired = add(store, "renewed", LAST_MONTH, status=CardStatus.EXPIRED)
     cancelled = add(store, "gone", LAST_MONTH, status=CardStatus.CANCELLED, active=False)
     store.update_card(replace(cancelled, card_token=expired.card_token))
-    svc = Services(store=store, gateway=FakeGateway())
+    svc = services(store, FakeGateway())
     facts = CardFacts(expired.card_token, expired.fingerprint, "visa", "1881", 9, TODAY.year + 3)
     updated = {c.card_id: c for c in apply_card_update(svc, facts)}
     assert set(updated) == {"renewed", "gone"}

@@ -17,8 +17,8 @@ import pytest
 from couchpay.adapters.sqlite_store import SqliteStore
 from couchpay.domain.catalog import DEMO_CATALOG, CatalogItem
 from couchpay.entrypoints.cli import main
-from couchpay.protocol import handle_frame
-from couchpay.service.context import Services
+from couchpay.wire.protocol import handle_frame
+from tests.services import services
 from tests.unit.fakes import FakeGateway
 
 LIVESTREAM, MEET, POSTER = DEMO_CATALOG
@@ -198,7 +198,7 @@ def shop(data_dir: Path, run: Run) -> Iterator[Callable[..., dict[str, Any]]]:
     assert run("catalog", "list")[0] == 0
     store = SqliteStore(data_dir / "couchpay.sqlite3")
     gateway = FakeGateway()
-    svc = Services(store=store, gateway=gateway)
+    svc = services(store, gateway)
 
     def call(action: str, message: dict[str, Any] | None = None, rid: str = "r") -> dict[str, Any]:
         frame = json.dumps({"action": action, "message": message or {}, "requestId": rid})

@@ -3,13 +3,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from couchpay.protocol import handle_frame
+from couchpay import bootstrap
+from couchpay.config import Config
 from couchpay.service.context import Services
-from couchpay.service.queries import seed_demo_catalog
+from couchpay.wire.protocol import handle_frame
 from tests.unit.fakes import FakeGateway, MemoryStore
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -28,9 +30,8 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def svc(store: MemoryStore, gateway: FakeGateway) -> Services:
-    services = Services(store=store, gateway=gateway, now=lambda: NOW, duplicate_wait_seconds=2)
-    seed_demo_catalog(services)
-    return services
+    config = Config(data_dir=Path("unused"), duplicate_wait_seconds=2)
+    return bootstrap.build(config, store=store, gateway=gateway, now=lambda: NOW, seed_catalog=True)
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from couchpay import asyncapi, reply_models
 from couchpay.entrypoints.cli import main
-from couchpay.routes import ROUTES
+from couchpay.wire import asyncapi
+from couchpay.wire import replies as reply_models
+from couchpay.wire.routes import ROUTES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -13,6 +13,7 @@ from couchpay.domain.statuses import CardStatus
 from couchpay.service.card_lifecycle import apply_card_update, expire_cards
 from couchpay.service.context import Services
 from tests.contract.store_contract import make_card
+from tests.services import services
 from tests.unit.fakes import FakeGateway, MemoryStore
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -25,7 +26,7 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def svc(store: MemoryStore) -> Services:
-    return Services(store=store, gateway=FakeGateway(), now=lambda: NOW)
+    return services(store, FakeGateway(), now=lambda: NOW)
 
 
 def card(store: MemoryStore, card_id: str, month: int, year: int, **changes: object) -> Card:
@@ -175,6 +176,6 @@ def test_a_repeated_update_writes_nothing(svc: Services, store: MemoryStore) -> 
     live = card(store, "live", 1, 2027)
     apply_card_update(svc, facts_for(live, exp_year=2031))
     first = store.cards["live"]
-    later = Services(store=store, gateway=FakeGateway(), now=lambda: NOW.replace(day=23))
+    later = services(store, FakeGateway(), now=lambda: NOW.replace(day=23))
     apply_card_update(later, facts_for(live, exp_year=2031))
     assert store.cards["live"] == first  # updated_at not bumped by a duplicate webhook

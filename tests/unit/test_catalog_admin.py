@@ -9,6 +9,7 @@ from couchpay.domain.catalog import DEMO_CATALOG, ItemKind
 from couchpay.domain.errors import BadRequest, NotFound
 from couchpay.service import catalog_admin as ca
 from couchpay.service.context import Services
+from tests.services import services
 from tests.unit.fakes import FakeGateway, MemoryStore
 
 POSTER = DEMO_CATALOG[2]
@@ -21,9 +22,7 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def svc(store: MemoryStore) -> Services:
-    services = Services(store=store, gateway=FakeGateway())
-    ca.seed_if_fresh(services)
-    return services
+    return services(store, FakeGateway(), seed_catalog=True)
 
 
 def test_add_gives_a_new_id_and_cleans_the_name(svc: Services, store: MemoryStore) -> None:

@@ -12,17 +12,19 @@ import pytest
 from couchpay.domain.errors import BadRequest
 from couchpay.domain.refunds import RefundStatus
 from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
-from couchpay.ports.notifier import Notifier
 from couchpay.service.context import Services
 from couchpay.service.reconcile import reconcile
 from couchpay.service.refunds import refund_purchase
 from couchpay.service.webhooks import WebhookEvent, handle_event
+from couchpay.wire.push import PushNotifier
 from tests.unit.conftest import NOW, Call
 from tests.unit.fakes import THREE_DS, FakeGateway, MemoryStore
 from tests.unit.test_handlers import CART, save
 
 
-class Recorder(Notifier):
+class Recorder:
+    """A transport that keeps what it was asked to send (the frames ``wire.push`` renders)."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
@@ -32,8 +34,9 @@ class Recorder(Notifier):
 
 @pytest.fixture
 def pushes(svc: Services) -> Recorder:
-    svc.notifier = Recorder()
-    return svc.notifier
+    recorder = Recorder()
+    svc.notifier = PushNotifier(recorder)
+    return recorder
 
 
 def event(kind: str, object_id: str, n: int = 1, **kw: Any) -> WebhookEvent:

@@ -161,7 +161,7 @@ def test_request_id_reused_for_another_cart_is_refused(call: Call, gateway: Fake
 def test_purchase_request_needs_a_request_id(svc: Any, gateway: FakeGateway, call: Call) -> None:
     import json
 
-    from couchpay.protocol import handle_frame
+    from couchpay.wire.protocol import handle_frame
 
     card_id = save(call, gateway)
     frame = json.dumps(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from couchpay.protocol import handle_frame
 from couchpay.service.context import Services
+from couchpay.wire.protocol import handle_frame
 from tests.unit.fakes import MemoryStore
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from couchpay.domain.catalog import DEMO_CATALOG
-from couchpay.protocol import handle_frame
-from couchpay.reply_models import (
+from couchpay.service.context import Services
+from couchpay.wire.protocol import handle_frame
+from couchpay.wire.replies import (
     ERROR_ACTION,
     REPLY_MODELS,
     SUCCESS_REPLIES,
@@ -21,8 +22,7 @@ from couchpay.reply_models import (
     PurchaseOutcomeFailure,
     validate_reply,
 )
-from couchpay.routes import ROUTES
-from couchpay.service.context import Services
+from couchpay.wire.routes import ROUTES
 from tests.unit.conftest import Call
 from tests.unit.fakes import DECLINE_CHARGE, THREE_DS, FakeGateway, MemoryStore
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_store import DynamoDbSettings, make_client
-from couchpay.ports.notifier import Notifier
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi.client import ApiGatewayManagementApiClient
@@ -28,7 +27,9 @@ log = logging.getLogger(__name__)
 CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60  # API Gateway closes a connection after 2 hours
 
 
-class AwsConnections(Notifier):
+class AwsConnections:
+    """A plain transport (``wire.push.Transport``) over API Gateway's management API."""
+
     def __init__(
         self,
         settings: DynamoDbSettings,

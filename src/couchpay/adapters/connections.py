@@ -1,4 +1,6 @@
-"""The local server's open sockets per user, so a webhook can tell a user's tabs."""
+"""The local server's open sockets per user, so a webhook can tell a user's tabs.
+
+A plain transport (``wire.push.Transport``): it moves frames and knows nothing of purchases."""
 
 from __future__ import annotations
 
@@ -7,12 +9,10 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from couchpay.ports.notifier import Notifier
-
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 
-class LocalConnections(Notifier):
+class LocalConnections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_user: dict[str, dict[int, tuple[Send, asyncio.AbstractEventLoop]]] = {}

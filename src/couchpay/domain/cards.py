@@ -8,6 +8,11 @@ from datetime import datetime
 from couchpay.domain.statuses import CardStatus
 
 
+def past_expiry(exp_year: int, exp_month: int, now: datetime) -> bool:
+    """The one expiry rule: a card is good through the last day of its expiry month."""
+    return (exp_year, exp_month) < (now.year, now.month)
+
+
 @dataclass(frozen=True)
 class CardFacts:
     """What Stripe tells us about a PaymentMethod (never what the client claims)."""
@@ -41,8 +46,7 @@ class Card:
     status: CardStatus = CardStatus.LIVE
 
     def is_expired(self, now: datetime) -> bool:
-        """A card is good through the last day of its expiry month."""
-        return (self.exp_year, self.exp_month) < (now.year, now.month)
+        return past_expiry(self.exp_year, self.exp_month, now)
 
     def effective_status(self, now: datetime) -> CardStatus:
         if self.status is CardStatus.LIVE and self.is_expired(now):

@@ -129,4 +129,4 @@ class PaymentRejected(PaymentError):
 
 class GatewayUnavailable(PaymentError):
     code = "payment_processing"
-    default_message = "The payment provider did not answer; the payment is being checked."
+    default_message = "The payment is still being processed; you will not be charged twice."

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from couchpay.domain.errors import GatewayUnavailable
 from couchpay.domain.statuses import PurchaseStatus
 
 
@@ -67,6 +68,22 @@ class Purchase:
             if stripe_response is not None
             else self.stripe_response,
         )
+
+
+def unpaid_reason(p: Purchase) -> tuple[str, str] | None:
+    """What a fan is told about a purchase that is not paid: ``(code, sentence)``. None when it
+    is paid (or refunded after paying) or waits for 3-D Secure. A ``pending`` purchase is not a
+    failure: its outcome is unknown yet (``payment_processing``), and it is never charged twice."""
+    if p.status in (PurchaseStatus.SUCCEEDED, PurchaseStatus.REFUNDED):
+        return None
+    if p.status is PurchaseStatus.REQUIRES_ACTION:
+        return None
+    if p.status is PurchaseStatus.PENDING:
+        return GatewayUnavailable.code, GatewayUnavailable.default_message
+    return (
+        p.failure_code or "payment_failed",
+        p.failure_message or "The payment did not go through.",
+    )
 
 
 def request_hash(payment_source: str, lines: list[tuple[str, int, int]]) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from couchpay.config import Config
@@ -142,25 +141,14 @@ def _activate(args: argparse.Namespace, config: Config) -> int:
 
 
 # helpers -------------------------------------------------------------------------------------
-@contextmanager
-def operator_services(config: Config) -> Iterator[Services]:
-    """Store-only services for an operator command; the store is closed afterwards."""
-    from couchpay.bootstrap import open_for_operator
-
-    svc = open_for_operator(config, needs_stripe=False)
-    try:
-        yield svc
-    finally:
-        svc.store.close()
-
-
 def _operate(config: Config, run: Callable[[Services], None]) -> int:
     """Run one catalog command; a refusal is one line on stderr and exit code 1."""
+    from couchpay.bootstrap import operator_services
     from couchpay.config import OperatorError
     from couchpay.service.catalog_admin import seed_if_fresh
 
     try:
-        with operator_services(config) as svc:
+        with operator_services(config, needs_stripe=False) as svc:
             if seed_if_fresh(svc):
                 print("couchpay: a fresh database: the demo catalog was added", file=sys.stderr)
             run(svc)

@@ -185,7 +185,7 @@ def _cards_expire(args: argparse.Namespace, config: Config) -> int:
 
 # asyncapi ------------------------------------------------------------------------------------
 def _asyncapi(args: argparse.Namespace, config: Config) -> int:
-    from couchpay import asyncapi
+    from couchpay.wire import asyncapi
 
     if args.out is None:
         if args.check:

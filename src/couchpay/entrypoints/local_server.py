@@ -20,11 +20,11 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from couchpay import protocol
 from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
 from couchpay.ratelimit import TokenBucket, parse_limit
+from couchpay.wire import protocol
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -1,29 +1,24 @@
-"""Push to a user's open connections (used when a webhook or reconcile settles a purchase).
+"""The Notifier port: tell a user's open connections that something happened to their purchase.
 
-Adapters implement ``notify`` (the transport); ``purchase_settled`` renders the same reply the
-user would have got from ``purchase-request``, with the original ``requestId``."""
+Domain only: it receives records, never replies. How a record becomes a frame is the wire's
+business (``couchpay.wire.push``); how a frame reaches a socket is a transport's (the local
+server's connections, API Gateway's management API), wired together in ``bootstrap``.
+Invariant: pushing is best effort and never raises into the use case; the record is already
+written, and a page that reconnects reads it."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 
 from couchpay.domain.purchases import Purchase
 
 
 class Notifier(ABC):
     @abstractmethod
-    def notify(self, user_id: str, reply: dict[str, Any]) -> None: ...
-
     def purchase_settled(self, purchase: Purchase) -> None:
-        from couchpay.routes import outcome_reply
-        from couchpay.service.purchases import PurchaseOutcome
-
-        action, message = outcome_reply(PurchaseOutcome(purchase))
-        reply = {"action": action, "message": message, "requestId": purchase.request_id}
-        self.notify(purchase.user_id, reply)
+        """``purchase`` reached a final state (or 3-D Secure) outside the fan's own request."""
 
 
 class NullNotifier(Notifier):
-    def notify(self, user_id: str, reply: dict[str, Any]) -> None:
+    def purchase_settled(self, purchase: Purchase) -> None:
         return None

@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from couchpay.domain.cards import Card, CardFacts, User, wallet_order
+from couchpay.domain.cards import Card, CardFacts, User, past_expiry, wallet_order
 from couchpay.domain.errors import (
     AuthenticationIncomplete,
     CardChecksFailed,
@@ -78,7 +78,7 @@ def check_facts(facts: CardFacts, user: User | None, now: datetime) -> None:
     own_customer = user.stripe_customer_id if user else None
     if facts.customer_id is not None and facts.customer_id != own_customer:
         raise CardNotValid("This card belongs to someone else.")
-    if (facts.exp_year, facts.exp_month) < (now.year, now.month):
+    if past_expiry(facts.exp_year, facts.exp_month, now):
         raise CardNotValid("This card has expired.")
 
 
@@ -121,6 +121,12 @@ def _refresh_duplicate(svc: Services, existing: Card, facts: CardFacts, customer
     svc.store.update_card(refreshed)
     svc.gateway.detach_payment_method(existing.card_token)
     return refreshed
+
+
+def default_card_id(svc: Services, user_id: str) -> str | None:
+    """The user's default card id (a read: never creates the user)."""
+    user = svc.store.get_user(user_id)
+    return user.default_card_id if user else None
 
 
 def wallet(svc: Services, user_id: str) -> tuple[list[Card], str | None]:

@@ -13,6 +13,9 @@ from couchpay.ports.gateway import PaymentGateway
 from couchpay.ports.notifier import Notifier, NullNotifier
 from couchpay.ports.store import Store
 
+DUPLICATE_WAIT_SECONDS = 20.0
+"""How long a duplicate purchase request waits for the first one to settle, by default."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -31,8 +34,7 @@ class Services:
     notifier: Notifier = field(default_factory=NullNotifier)
     pricing: Pricing = field(default_factory=Pricing)
     now: Callable[[], datetime] = utc_now
-    duplicate_wait_seconds: float = 20.0
-    """How long a duplicate purchase request waits for the first one to settle."""
+    duplicate_wait_seconds: float = DUPLICATE_WAIT_SECONDS
     sleep: Callable[[float], None] = time.sleep
     failpoint: str | None = None
     """Test-only: see service/failpoints.py."""

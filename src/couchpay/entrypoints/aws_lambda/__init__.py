@@ -2,7 +2,7 @@
 
     connect.handler      WebSocket $connect: verify the Cognito token, record the connection
     disconnect.handler   WebSocket $disconnect: forget the connection
-    default.handler      WebSocket $default: one frame -> couchpay.protocol -> post the reply
+    default.handler      WebSocket $default: one frame -> couchpay.wire.protocol -> post the reply
     webhook.handler      HTTP POST /stripe/webhook
 
 Each module imports only what it needs, and only when first called (``$connect`` never loads

@@ -1,6 +1,6 @@
 """WebSocket ``$default``: one frame from a signed-in connection, answered over the socket.
 
-The frame goes to ``couchpay.protocol.handle_frame`` with the user recorded at ``$connect``
+The frame goes to ``couchpay.wire.protocol.handle_frame`` with the user recorded at ``$connect``
 (the same handlers ``couchpay serve`` runs); the reply is posted to the connection through the
 API Gateway Management API. A gone connection (410) is forgotten."""
 
@@ -44,7 +44,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if user_id is None:
             reply: dict[str, Any] = UNKNOWN_CONNECTION
         else:
-            from couchpay.protocol import handle_frame
+            from couchpay.wire.protocol import handle_frame
 
             reply = handle_frame(_runtime.runtime().services, user_id, frame_of(event))
         connections.post(_runtime.management_endpoint(request), connection_id, reply)

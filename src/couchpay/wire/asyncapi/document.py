@@ -1,5 +1,5 @@
 """The AsyncAPI 3 document, built from the request models the server validates with and the
-reply models (couchpay.reply_models)."""
+reply models (couchpay.wire.replies)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from couchpay import __version__, reply_models
-from couchpay.asyncapi.content import (
+from couchpay import __version__
+from couchpay.wire import replies as reply_models
+from couchpay.wire.asyncapi.content import (
     ACTIONS,
     ASYNCAPI_VERSION,
     CHANNEL,
@@ -25,8 +26,8 @@ from couchpay.asyncapi.content import (
     UNAUTHORIZED_EXAMPLE,
     Example,
 )
-from couchpay.protocol import ERROR_ACTION
-from couchpay.routes import ROUTES
+from couchpay.wire.protocol import ERROR_ACTION
+from couchpay.wire.routes import ROUTES
 
 
 # --- the document -----------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from couchpay.domain.errors import BadRequest, CouchpayError, FrameTooLarge, Unauthorized
 from couchpay.domain.errors import UnknownAction as UnknownActionError
-from couchpay.routes import ROUTES, Route
 from couchpay.service.context import Services
+from couchpay.wire import views
+from couchpay.wire.routes import ROUTES, Route
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 32 * 1024
@@ -28,7 +29,7 @@ def reply(action: str, message: dict[str, Any], request_id: str | None) -> dict[
 
 
 def error_message(exc: CouchpayError) -> dict[str, Any]:
-    return {"code": exc.code, "error": exc.message}
+    return views.body(views.failure(exc.code, exc.message))
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,13 @@ def answer(svc: Services, user_id: str, request: Request) -> dict[str, Any]:
     try:
         if any(claimed not in (None, user_id) for claimed in (msg.user_id, msg.cog_id)):
             raise Unauthorized("userId/cogId do not match the signed-in user.")
-        action, body = route.run(svc, user_id, msg, request_id)
+        action, model = route.run(svc, user_id, msg, request_id)
     except CouchpayError as exc:
         return reply(route.failure, error_message(exc), request_id)
     except Exception:
         log.exception("unexpected error in %s", route.run.__name__)
         return reply(route.failure, error_message(CouchpayError()), request_id)
-    return reply(action, body, request_id)
+    return reply(action, views.body(model), request_id)
 
 
 def refuse(raw: str | bytes, exc: CouchpayError) -> dict[str, Any]:

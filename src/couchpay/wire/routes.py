@@ -1,4 +1,7 @@
-"""Action name -> (message model, handler, failure action). The seeds' names, exactly."""
+"""Action name -> (message model, handler, failure action). The seeds' names, exactly.
+
+Handlers call service functions only (never the store or the gateway) and return a reply model
+from ``views.py``; ``protocol.py`` turns it into a frame."""
 
 from __future__ import annotations
 
@@ -6,14 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from couchpay import messages as m
-from couchpay import views
+from pydantic import BaseModel
+
+from couchpay.domain.purchases import unpaid_reason
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.service import cards, purchases, queries
 from couchpay.service.checkout import CartItem, CartRequest
 from couchpay.service.context import Services
+from couchpay.wire import messages as m
+from couchpay.wire import views
 
-Reply = tuple[str, dict[str, Any]]
+Reply = tuple[str, BaseModel]
 PURCHASE_FAILURE = "purchase-request-resp-failure"
 
 
@@ -34,7 +40,8 @@ def _get_items(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Re
 
 
 def _create_setup_intent(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Reply:
-    return "get-setup-intent", {"clientSecret": cards.create_setup_intent(svc, user_id)}
+    secret = cards.create_setup_intent(svc, user_id)
+    return "get-setup-intent", views.setup_intent_created(secret)
 
 
 def _create_payment_method(
@@ -44,56 +51,34 @@ def _create_payment_method(
     if msg.setup_intent_id is not None:
         pm_id = cards.payment_method_from_setup_intent(svc, user_id, msg.setup_intent_id)
     card = cards.save_card(svc, user_id, pm_id or "")
-    default_id = svc.store.ensure_user(user_id, svc.now()).default_card_id
-    view = views.card_view(card, svc.now(), default_id)
-    return "create-payment-method-resp-success", {"uuid": card.card_id, **view}
+    default_id = cards.default_card_id(svc, user_id)
+    return "create-payment-method-resp-success", views.card_saved(card, svc.now(), default_id)
 
 
 def _wallet(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Reply:
     wallet, default_id = cards.wallet(svc, user_id)
-    now = svc.now()
-    return "get-user-credit-card-resp-success", {
-        "cards": [views.card_view(c, now, default_id) for c in wallet]
-    }
+    return "get-user-credit-card-resp-success", views.wallet_view(wallet, svc.now(), default_id)
 
 
 def _set_default(svc: Services, user_id: str, msg: m.CardRef, rid: str | None) -> Reply:
     card = cards.set_default_card(svc, user_id, msg.card_id)
-    return "set-default-card-resp-success", {"id": card.card_id, "isDefault": True}
+    return "set-default-card-resp-success", views.default_set(card)
 
 
 def _delete(svc: Services, user_id: str, msg: m.CardRef, rid: str | None) -> Reply:
     card = cards.delete_card(svc, user_id, msg.card_id)
-    return "delete-credit-card-resp-success", {
-        "id": card.card_id,
-        "active": card.active,
-        "status": card.status.value,
-    }
+    return "delete-credit-card-resp-success", views.card_deleted(card)
 
 
 def outcome_reply(outcome: purchases.PurchaseOutcome) -> Reply:
+    """The reply a purchase's current state gets (also pushed when it settles later)."""
     p = outcome.purchase
-    if p.status in (PurchaseStatus.SUCCEEDED, PurchaseStatus.REFUNDED):
-        return "purchase-request-resp-success", views.totals_view(p)
     if p.status is PurchaseStatus.REQUIRES_ACTION:
-        return "get-payment-intent", {
-            "transactionId": p.transaction_id,
-            "clientSecret": outcome.client_secret,
-            "paymentMethod": p.payment_method_id,
-        }
-    if p.status is PurchaseStatus.PENDING:
-        return PURCHASE_FAILURE, {
-            "transactionId": p.transaction_id,
-            "status": p.status.value,
-            "code": "payment_processing",
-            "error": "The payment is still being processed; you will not be charged twice.",
-        }
-    return PURCHASE_FAILURE, {
-        "transactionId": p.transaction_id,
-        "status": p.status.value,
-        "code": p.failure_code or "payment_failed",
-        "error": p.failure_message or "The payment did not go through.",
-    }
+        return "get-payment-intent", views.intent_needed(p, outcome.client_secret)
+    reason = unpaid_reason(p)
+    if reason is None:
+        return "purchase-request-resp-success", views.succeeded_view(p)
+    return PURCHASE_FAILURE, views.outcome_failure(p, *reason)
 
 
 def _purchase(svc: Services, user_id: str, msg: m.PurchaseRequest, rid: str | None) -> Reply:
@@ -112,10 +97,7 @@ def _confirm(svc: Services, user_id: str, msg: m.ConfirmPurchase, rid: str | Non
 
 def _history(svc: Services, user_id: str, msg: m.PurchaseHistory, rid: str | None) -> Reply:
     page, cursor = queries.purchase_history(svc, user_id, msg.limit, msg.cursor)
-    return "view-purchases-resp-success", {
-        "purchases": [views.purchase_view(p) for p in page],
-        "nextCursor": cursor,
-    }
+    return "view-purchases-resp-success", views.history_view(page, cursor)
 
 
 ROUTES: dict[str, Route] = {

@@ -1,22 +1,28 @@
-"""The replies the service sends, as models: the same shapes ``views.py`` / ``routes.py`` /
-``protocol.py`` build as dicts.
+"""The replies the service sends, one model per shape: ``views.py`` builds them from records,
+``protocol.py`` serializes them, and the AsyncAPI document (``wire.asyncapi``) is generated from
+them. There is no second description of a reply anywhere.
 
-They exist for the protocol's documentation (``couchpay.asyncapi``) and to keep it honest:
-tests/unit/test_reply_models.py feeds real replies through them (``model_validate_json``, extra
-keys forbidden, every key required), so a reply that changes without its model fails a test."""
+Invariants: extra keys are forbidden and every key is required (a reply always carries every
+field, null when unset); tests/unit/test_reply_models.py also feeds the frames that reach the wire
+back through ``validate_reply``."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from couchpay.domain.catalog import ItemKind
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
+Timestamp = Annotated[
+    AwareDatetime, PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json")
+]
+"""An aware datetime, sent as Python's ISO 8601 (``2026-03-14T20:05:09+00:00``)."""
+
 
 class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
 
 # failures ------------------------------------------------------------------------------------
@@ -159,8 +165,8 @@ class PurchasedItem(Reply):
 
 class PurchaseView(PurchaseTotals):
     request_id: str = Field(alias="requestId", description="The purchase-request's requestId.")
-    created_at: AwareDatetime = Field(alias="createdAt")
-    updated_at: AwareDatetime = Field(alias="updatedAt")
+    created_at: Timestamp = Field(alias="createdAt")
+    updated_at: Timestamp = Field(alias="updatedAt")
     items: list[PurchasedItem]
     failure_code: str | None = Field(alias="failureCode", description="Set when failed.")
     failure_message: str | None = Field(alias="failureMessage", description="Set when failed.")

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from couchpay import reply_models
-from couchpay.asyncapi.content import (
+from couchpay.wire import replies as reply_models
+from couchpay.wire.asyncapi.content import (
     ACTIONS,
     ASYNCAPI_VERSION,
     CODES,
@@ -19,13 +19,13 @@ from couchpay.asyncapi.content import (
     UNAUTHORIZED_EXAMPLE,
     Example,
 )
-from couchpay.asyncapi.document import (
+from couchpay.wire.asyncapi.document import (
     _envelope,
     build_document,
     dumps,
 )
-from couchpay.protocol import ERROR_ACTION
-from couchpay.routes import ROUTES
+from couchpay.wire.protocol import ERROR_ACTION
+from couchpay.wire.routes import ROUTES
 
 
 # --- readable pages ---------------------------------------------------------------------------
@@ -71,8 +71,8 @@ def stale_docs(out_dir: Path) -> list[str]:
 
 
 _GENERATED = (
-    f"<!-- Generated from the code by `{REGENERATE}`: edit src/couchpay/asyncapi.py, "
-    "messages.py or reply_models.py, not this file. -->\n\n"
+    f"<!-- Generated from the code by `{REGENERATE}`: edit src/couchpay/wire/asyncapi/, "
+    "wire/messages.py or wire/replies.py, not this file. -->\n\n"
 )
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from couchpay import views
 from couchpay.domain.cards import Card
 from couchpay.domain.catalog import DEMO_CATALOG
 from couchpay.domain.errors import (
@@ -27,9 +26,10 @@ from couchpay.domain.errors import (
 from couchpay.domain.pricing import DEFAULT_STREAMING_RATE, CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.protocol import MAX_FRAME_BYTES, error_message
-from couchpay.routes import ROUTES, outcome_reply
 from couchpay.service.purchases import PurchaseOutcome
+from couchpay.wire import views
+from couchpay.wire.protocol import MAX_FRAME_BYTES, error_message
+from couchpay.wire.routes import ROUTES, outcome_reply
 
 ASYNCAPI_VERSION = "3.0.0"
 CHANNEL = "api"
@@ -96,7 +96,7 @@ _PENDING = replace(SAMPLE_PURCHASE, status=PurchaseStatus.PENDING)
 
 
 def _outcome(purchase: Purchase, client_secret: str | None = None) -> dict[str, Any]:
-    return outcome_reply(PurchaseOutcome(purchase, client_secret))[1]
+    return views.body(outcome_reply(PurchaseOutcome(purchase, client_secret))[1])
 
 
 def _failure(exc: CouchpayError) -> dict[str, Any]:
@@ -153,7 +153,9 @@ ACTIONS: dict[str, ActionDoc] = {
             "get-items-resp-success": (
                 Example(
                     "demo catalog",
-                    views.catalog_view(list(DEMO_CATALOG), "usd", DEFAULT_STREAMING_RATE),
+                    views.body(
+                        views.catalog_view(list(DEMO_CATALOG), "usd", DEFAULT_STREAMING_RATE)
+                    ),
                 ),
             )
         },
@@ -193,7 +195,7 @@ ACTIONS: dict[str, ActionDoc] = {
             "create-payment-method-resp-success": (
                 Example(
                     "saved",
-                    {"uuid": CARD_ID, **views.card_view(SAMPLE_CARD, _T, CARD_ID)},
+                    views.body(views.card_saved(SAMPLE_CARD, _T, CARD_ID)),
                     "The card as stored (`uuid` and `id` are the same).",
                 ),
             )
@@ -228,7 +230,7 @@ ACTIONS: dict[str, ActionDoc] = {
         request=(Example("get-user-credit-card", {}),),
         success={
             "get-user-credit-card-resp-success": (
-                Example("one card", {"cards": [views.card_view(SAMPLE_CARD, _T, CARD_ID)]}),
+                Example("one card", views.body(views.wallet_view([SAMPLE_CARD], _T, CARD_ID))),
             )
         },
         failures=COMMON_FAILURES,
@@ -401,7 +403,7 @@ ACTIONS: dict[str, ActionDoc] = {
             "view-purchases-resp-success": (
                 Example(
                     "one purchase",
-                    {"purchases": [views.purchase_view(SAMPLE_PURCHASE)], "nextCursor": None},
+                    views.body(views.history_view([SAMPLE_PURCHASE], None)),
                 ),
             )
         },
