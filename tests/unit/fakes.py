@@ -13,7 +13,6 @@ from typing import Any
 from couchpay.domain.cards import Card, CardFacts, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import (
-    BadRequest,
     CardDeclined,
     CardNotValid,
     GatewayUnavailable,
@@ -29,6 +28,7 @@ from couchpay.ports.gateway import (
     SetupIntentResult,
 )
 from couchpay.ports.store import Store
+from couchpay.ports.stored_keys import dt_out
 
 
 class MemoryStore(Store):
@@ -50,7 +50,7 @@ class MemoryStore(Store):
     def get_user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
 
-    def ensure_user(self, user_id: str, now: datetime) -> User:
+    def _create_user(self, user_id: str, now: datetime) -> User:
         with self.lock:
             return self.users.setdefault(user_id, User(user_id, now))
 
@@ -100,13 +100,10 @@ class MemoryStore(Store):
     def get_item(self, item_id: str) -> CatalogItem | None:
         return self.items.get(item_id)
 
-    def list_all_items(self) -> list[CatalogItem]:
-        return sorted(self.items.values(), key=lambda i: (i.price_cents, i.name, i.item_id))
+    def _all_items(self) -> list[CatalogItem]:
+        return list(self.items.values())
 
-    def list_items(self) -> list[CatalogItem]:
-        return [i for i in self.list_all_items() if i.active]
-
-    def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
+    def _insert_purchase(self, purchase: Purchase) -> bool:
         self._check_dt(purchase.created_at, purchase.updated_at)
         purchase = replace(
             purchase,
@@ -114,11 +111,10 @@ class MemoryStore(Store):
             updated_at=purchase.updated_at.astimezone(UTC),
         )
         with self.lock:
-            existing = self.get_purchase_by_request(purchase.user_id, purchase.request_id)
-            if existing is not None:
-                return existing, False
+            if self.get_purchase_by_request(purchase.user_id, purchase.request_id) is not None:
+                return False
             self.purchases[purchase.transaction_id] = purchase
-            return purchase, True
+            return True
 
     def get_purchase(self, transaction_id: str) -> Purchase | None:
         return self.purchases.get(transaction_id)
@@ -151,31 +147,30 @@ class MemoryStore(Store):
             self.purchases[purchase.transaction_id] = purchase
             return True
 
-    def list_purchases(
-        self, user_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[Purchase], str | None]:
-        if limit < 1:
-            raise BadRequest("invalid limit")
+    def _purchases_newest_first(
+        self, user_id: str, before: tuple[str, str] | None, count: int
+    ) -> list[Purchase]:
         mine = sorted(
-            (p for p in self.purchases.values() if p.user_id == user_id),
+            (
+                p
+                for p in self.purchases.values()
+                if p.user_id == user_id
+                and (before is None or (dt_out(p.created_at), p.transaction_id) < before)
+            ),
             key=lambda p: (p.created_at, p.transaction_id),
             reverse=True,
         )
-        start = 0
-        if cursor is not None:
-            if not cursor.isdigit():
-                raise BadRequest("invalid cursor")
-            start = int(cursor)
-        page = mine[start : start + limit]
-        more = start + limit < len(mine)
-        return page, str(start + limit) if more else None
+        return mine[:count]
 
-    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
+    def _insert_refund(self, refund: Refund) -> bool:
         with self.lock:
             if refund.refund_key in self.refunds:
-                return self.refunds[refund.refund_key], False
+                return False
             self.refunds[refund.refund_key] = refund
-            return refund, True
+            return True
+
+    def _get_refund(self, refund_key: str) -> Refund | None:
+        return self.refunds.get(refund_key)
 
     def update_refund(self, refund: Refund) -> None:
         if refund.refund_key not in self.refunds:

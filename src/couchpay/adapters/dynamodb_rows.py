@@ -1,29 +1,30 @@
-"""Mapping between domain records and DynamoDB items, and the history cursor.
+"""Domain records <-> DynamoDB items: ``ports.records`` plain values plus the keys DynamoDB's
+indexes need.
 
 Items are plain Python values here (``str``, ``int``, ``bool``, lists, dicts); ``wire`` and
-``unwire`` convert to and from DynamoDB's typed JSON. Attributes are named as the dataclass
-fields. A ``None`` field is left out of the item (GSI keys must be absent, not null). Datetimes
-are fixed-width ISO-8601 UTC strings with microseconds, so text order is time order; money is
-integer cents (DynamoDB numbers come back as ``Decimal`` and are turned into ``int``); the Stripe
-summary is kept as a JSON string (it may hold floats, which DynamoDB numbers would not round-trip).
-Sort keys that must be unique join a time and an id: ``created_key = created_at#id``.
+``unwire`` convert to and from DynamoDB's typed JSON. Attributes are the dataclass fields, as
+``ports.records`` maps them (no field is listed here by hand), and a ``None`` field is left out
+of the item (GSI keys must be absent, not null). The index keys added here: sort keys that must be
+unique join a time and an id (``created_key = created_at#id``), the catalog's one partition, and
+the sparse ``unsettled_status`` of purchases still waiting for an outcome.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from couchpay.adapters.stored_keys import dt_in, dt_out
-from couchpay.domain.cards import Card, User
-from couchpay.domain.catalog import CatalogItem, ItemKind
-from couchpay.domain.purchases import Purchase, PurchaseLine
-from couchpay.domain.refunds import Refund, RefundStatus
-from couchpay.domain.statuses import CardStatus, PurchaseStatus
+from couchpay.domain.cards import Card
+from couchpay.domain.catalog import CatalogItem
+from couchpay.domain.purchases import Purchase
+from couchpay.domain.refunds import Refund
+from couchpay.domain.statuses import PurchaseStatus
+from couchpay.ports.records import from_plain, to_plain
+from couchpay.ports.store import SETTLED_FIELDS
+from couchpay.ports.stored_keys import dt_out
 
 Item = dict[str, Any]
+R = TypeVar("R")
 CATALOG_PARTITION = "items"
 
 
@@ -33,14 +34,6 @@ def sort_key(at: datetime, record_id: str) -> str:
 
 def _present(item: Item) -> Item:
     return {k: v for k, v in item.items() if v is not None}
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise TypeError(f"not an integer: {value!r}")
 
 
 # DynamoDB typed JSON ------------------------------------------------------------------------
@@ -58,204 +51,50 @@ def unwire(item: dict[str, Any]) -> Item:
     return {k: deserializer.deserialize(v) for k, v in item.items()}
 
 
-# users ----------------------------------------------------------------------------------------
-def user_from_item(item: Item) -> User:
-    return User(
-        user_id=item["user_id"],
-        created_at=dt_in(item["created_at"]),
-        stripe_customer_id=item.get("stripe_customer_id"),
-        default_card_id=item.get("default_card_id"),
-    )
-
-
-# cards ----------------------------------------------------------------------------------------
+# records -> items --------------------------------------------------------------------------
 def card_item(card: Card) -> Item:
-    return _present(
-        {
-            "card_id": card.card_id,
-            "user_id": card.user_id,
-            "stripe_customer_id": card.stripe_customer_id,
-            "card_token": card.card_token,
-            "fingerprint": card.fingerprint,
-            "brand": card.brand,
-            "last_four": card.last_four,
-            "exp_month": card.exp_month,
-            "exp_year": card.exp_year,
-            "name_on_card": card.name_on_card,
-            "created_at": dt_out(card.created_at),
-            "updated_at": dt_out(card.updated_at),
-            "active": card.active,
-            "status": CardStatus(card.status).value,
-            "created_key": sort_key(card.created_at, card.card_id),
-        }
-    )
+    return _present({**to_plain(card), "created_key": sort_key(card.created_at, card.card_id)})
 
 
-def card_from_item(item: Item) -> Card:
-    return Card(
-        card_id=item["card_id"],
-        user_id=item["user_id"],
-        stripe_customer_id=item["stripe_customer_id"],
-        card_token=item["card_token"],
-        fingerprint=item["fingerprint"],
-        brand=item["brand"],
-        last_four=item["last_four"],
-        exp_month=_int(item["exp_month"]),
-        exp_year=_int(item["exp_year"]),
-        name_on_card=item.get("name_on_card"),
-        created_at=dt_in(item["created_at"]),
-        updated_at=dt_in(item["updated_at"]),
-        active=bool(item["active"]),
-        status=CardStatus(item["status"]),
-    )
-
-
-# catalog --------------------------------------------------------------------------------------
 def item_item(item: CatalogItem) -> Item:
-    return {
-        "catalog": CATALOG_PARTITION,
-        "item_id": item.item_id,
-        "name": item.name,
-        "kind": ItemKind(item.kind).value,
-        "price_cents": item.price_cents,
-        "shipping_cents": item.shipping_cents,
-        "active": item.active,
-    }
+    return {**to_plain(item), "catalog": CATALOG_PARTITION}
 
 
-def catalog_item_from_item(item: Item) -> CatalogItem:
-    return CatalogItem(
-        item_id=item["item_id"],
-        name=item["name"],
-        kind=ItemKind(item["kind"]),
-        price_cents=_int(item["price_cents"]),
-        shipping_cents=_int(item["shipping_cents"]),
-        active=bool(item["active"]),
-    )
-
-
-def catalog_order(item: CatalogItem) -> tuple[int, str, str]:
-    return (item.price_cents, item.name, item.item_id)
-
-
-# purchases ------------------------------------------------------------------------------------
 def unsettled_status(status: PurchaseStatus) -> str | None:
     """The sparse ``unsettled`` index holds only records still waiting for an outcome."""
     return None if PurchaseStatus(status).settled else PurchaseStatus(status).value
 
 
-def settled_fields(purchase: Purchase) -> Item:
-    """What ``settle_purchase`` may change (as SQLite's SETTLE_PURCHASE): value or None."""
+def _purchase_index_keys(purchase: Purchase) -> Item:
     return {
-        "updated_at": dt_out(purchase.updated_at),
-        "payment_method_id": purchase.payment_method_id,
-        "payment_intent_id": purchase.payment_intent_id,
-        "active": purchase.active,
-        "status": PurchaseStatus(purchase.status).value,
-        "failure_code": purchase.failure_code,
-        "failure_message": purchase.failure_message,
-        "stripe_response": json.dumps(purchase.stripe_response, separators=(",", ":")),
-        "refunded_cents": purchase.refunded_cents,
         "unsettled_status": unsettled_status(purchase.status),
         "updated_key": sort_key(purchase.updated_at, purchase.transaction_id),
     }
 
 
+def settled_fields(purchase: Purchase) -> Item:
+    """What ``settle_purchase`` may change (the port's SETTLED_FIELDS, and the index keys that
+    follow from them): value or None (None is removed)."""
+    plain = to_plain(purchase)
+    return {**{k: plain[k] for k in SETTLED_FIELDS}, **_purchase_index_keys(purchase)}
+
+
 def purchase_item(purchase: Purchase) -> Item:
-    lines = [
-        {
-            "item_id": line.item_id,
-            "name": line.name,
-            "unit_price_cents": line.unit_price_cents,
-            "quantity": line.quantity,
-            "shipping_cents": line.shipping_cents,
-        }
-        for line in purchase.items
-    ]
     return _present(
         {
-            "transaction_id": purchase.transaction_id,
-            "request_id": purchase.request_id,
-            "request_hash": purchase.request_hash,
-            "user_id": purchase.user_id,
-            "card_id": purchase.card_id,
-            "card_brand": purchase.card_brand,
-            "card_last_four": purchase.card_last_four,
-            "items": lines,
-            "subtotal_cents": purchase.subtotal_cents,
-            "streaming_cost_cents": purchase.streaming_cost_cents,
-            "shipping_cents": purchase.shipping_cents,
-            "total_cents": purchase.total_cents,
-            "currency": purchase.currency,
-            "created_at": dt_out(purchase.created_at),
+            **to_plain(purchase),
             "created_key": sort_key(purchase.created_at, purchase.transaction_id),
-            **settled_fields(purchase),
+            **_purchase_index_keys(purchase),
         }
     )
 
 
-def purchase_from_item(item: Item) -> Purchase:
-    return Purchase(
-        transaction_id=item["transaction_id"],
-        request_id=item["request_id"],
-        request_hash=item["request_hash"],
-        user_id=item["user_id"],
-        card_id=item.get("card_id"),
-        card_brand=item["card_brand"],
-        card_last_four=item["card_last_four"],
-        items=tuple(
-            PurchaseLine(
-                item_id=line["item_id"],
-                name=line["name"],
-                unit_price_cents=_int(line["unit_price_cents"]),
-                quantity=_int(line["quantity"]),
-                shipping_cents=_int(line["shipping_cents"]),
-            )
-            for line in item["items"]
-        ),
-        subtotal_cents=_int(item["subtotal_cents"]),
-        streaming_cost_cents=_int(item["streaming_cost_cents"]),
-        shipping_cents=_int(item["shipping_cents"]),
-        total_cents=_int(item["total_cents"]),
-        currency=item["currency"],
-        created_at=dt_in(item["created_at"]),
-        updated_at=dt_in(item["updated_at"]),
-        payment_method_id=item.get("payment_method_id", ""),
-        payment_intent_id=item.get("payment_intent_id"),
-        active=bool(item["active"]),
-        status=PurchaseStatus(item["status"]),
-        failure_code=item.get("failure_code"),
-        failure_message=item.get("failure_message"),
-        stripe_response=json.loads(item["stripe_response"]),
-        refunded_cents=_int(item.get("refunded_cents", 0)),
-    )
-
-
-# refunds --------------------------------------------------------------------------------------
 def refund_item(refund: Refund) -> Item:
     return _present(
-        {
-            "refund_key": refund.refund_key,
-            "transaction_id": refund.transaction_id,
-            "amount_cents": refund.amount_cents,
-            "created_at": dt_out(refund.created_at),
-            "updated_at": dt_out(refund.updated_at),
-            "status": RefundStatus(refund.status).value,
-            "stripe_refund_id": refund.stripe_refund_id,
-            "failure_code": refund.failure_code,
-            "created_key": sort_key(refund.created_at, refund.refund_key),
-        }
+        {**to_plain(refund), "created_key": sort_key(refund.created_at, refund.refund_key)}
     )
 
 
-def refund_from_item(item: Item) -> Refund:
-    return Refund(
-        refund_key=item["refund_key"],
-        transaction_id=item["transaction_id"],
-        amount_cents=_int(item["amount_cents"]),
-        created_at=dt_in(item["created_at"]),
-        updated_at=dt_in(item["updated_at"]),
-        status=RefundStatus(item["status"]),
-        stripe_refund_id=item.get("stripe_refund_id"),
-        failure_code=item.get("failure_code"),
-    )
+def record(record_type: type[R], item: Item) -> R:
+    """The record stored as ``item`` (index keys are ignored)."""
+    return from_plain(record_type, item)

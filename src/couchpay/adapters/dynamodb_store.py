@@ -5,225 +5,51 @@ claims are ``attribute_not_exists`` puts (a purchase and its ``(user, requestId)
 one transaction), settling is ``#status = :expected``, a user's Stripe customer is set once with
 ``if_not_exists``. Reads that decide something are strongly consistent base-table reads; indexes
 (eventually consistent) serve only look-ups that tolerate lag: history pages, webhook and
-operator look-ups. Nothing scans. Tables are defined in ``dynamodb_tables``.
-
-``COUCHPAY_DB=dynamodb://PREFIX[?region=R&endpoint=URL&create_tables=1]``: tables are named
-``PREFIX-users`` and so on. boto3 finds credentials and region the usual way (env, profile, the
-Lambda role); ``endpoint`` points it at DynamoDB Local; ``create_tables`` creates missing tables
-(local use; on AWS the stack owns them). Nothing connects before the first call.
+operator look-ups. Nothing scans. The plumbing (settings, client, primitives) is in
+``dynamodb_client``; the rules shared with every store are in the ``Store`` port.
 """
 
 from __future__ import annotations
 
 import itertools
-import random
-import re
-import threading
-import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
-from couchpay.adapters import stored_keys as stored
+from couchpay.adapters.dynamodb_client import (
+    DynamoDbSettings,
+    DynamoDbStoreError,
+    DynamoDbTables,
+    _code,
+    _reasons,
+    create_missing_tables,
+    make_client,
+)
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
-from couchpay.domain.errors import BadRequest, NotFound
+from couchpay.domain.errors import NotFound
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
+from couchpay.ports import stored_keys as stored
 from couchpay.ports.store import Store
 
-if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
-    from mypy_boto3_dynamodb.client import DynamoDBClient
-
-PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,200}")
-CONDITION_FAILED = "ConditionalCheckFailedException"
-TRANSACTION_CANCELED = "TransactionCanceledException"
-BATCH_GET_MAX = 100
-CLAIM_ATTEMPTS = 8
+__all__ = ["DynamoDbSettings", "DynamoDbStore", "create_missing_tables", "make_client"]
 
 
-class DynamoDbStoreError(RuntimeError):
-    """DynamoDB refused a request in a way the port has no answer for."""
-
-
-@dataclass(frozen=True)
-class DynamoDbSettings:
-    prefix: str
-    region: str | None = None
-    endpoint_url: str | None = None
-    create_tables: bool = False
-
-    @classmethod
-    def from_url(cls, url: str) -> DynamoDbSettings:
-        """``dynamodb://PREFIX?region=...&endpoint=...&create_tables=1``."""
-        parts = urlsplit(url)
-        if parts.scheme != "dynamodb" or not PREFIX.fullmatch(parts.netloc) or parts.path:
-            raise ValueError(
-                f"COUCHPAY_DB: expected dynamodb://TABLE_PREFIX[?region=&endpoint=], got {url!r}"
-            )
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = set(query) - {"region", "endpoint", "create_tables"}
-        if unknown:
-            raise ValueError(f"COUCHPAY_DB: unknown options {sorted(unknown)}")
-        return cls(
-            prefix=parts.netloc,
-            region=query.get("region") or None,
-            endpoint_url=query.get("endpoint") or None,
-            create_tables=query.get("create_tables", "") in ("1", "true", "yes"),
-        )
-
-
-def make_client(settings: DynamoDbSettings) -> DynamoDBClient:
-    from botocore.config import Config as BotoConfig
-
-    from couchpay.adapters import aws_session
-
-    config = BotoConfig(
-        retries={"mode": "standard", "max_attempts": 5},
-        connect_timeout=3,
-        read_timeout=10,
-        max_pool_connections=32,
-    )
-    return aws_session.session().client(
-        "dynamodb",
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        config=config,
-    )
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _reasons(exc: ClientError) -> list[str]:
-    found: Any = exc.response.get("CancellationReasons") or []
-    return [str(r.get("Code") or "None") for r in found]
-
-
-class DynamoDbStore(Store):
-    def __init__(
-        self, settings: DynamoDbSettings | str, client: DynamoDBClient | None = None
-    ) -> None:
-        self.settings = (
-            settings if isinstance(settings, DynamoDbSettings) else DynamoDbSettings(settings)
-        )
-        self._client = client
-        self._owns_client = client is None
-        self._lock = threading.Lock()
-        self._tables_checked = False
-
+class DynamoDbStore(DynamoDbTables, Store):
     @classmethod
     def from_url(cls, url: str) -> DynamoDbStore:
         return cls(DynamoDbSettings.from_url(url))
 
-    # plumbing ----------------------------------------------------------------------------
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None or not self._tables_checked:
-            with self._lock:
-                if self._client is None:
-                    self._client = make_client(self.settings)
-                if not self._tables_checked:
-                    if self.settings.create_tables:
-                        create_missing_tables(self._client, self.settings.prefix)
-                    self._tables_checked = True
-        return self._client
-
-    def name(self, table: tables.Table) -> str:
-        return table.name(self.settings.prefix)
-
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """One DynamoDB call; client errors the caller does not expect become ours."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            response: dict[str, Any] = getattr(self.client, operation)(**kwargs)
-        except ClientError as exc:
-            if _code(exc) in (CONDITION_FAILED, TRANSACTION_CANCELED):
-                raise
-            raise DynamoDbStoreError(f"DynamoDB {operation} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise DynamoDbStoreError(f"DynamoDB {operation} failed: {exc}") from exc
-        return response
-
-    def _conditional(self, operation: str, **kwargs: Any) -> dict[str, Any] | None:
-        """A conditional write: the response, or None when the condition did not hold."""
-        from botocore.exceptions import ClientError
-
-        try:
-            return self._call(operation, **kwargs)
-        except ClientError as exc:
-            if _code(exc) == CONDITION_FAILED:
-                return None
-            raise DynamoDbStoreError(f"DynamoDB {operation} failed: {_code(exc)}") from exc
-
-    def _get(self, table: tables.Table, key: rows.Item) -> rows.Item | None:
-        found = self._call(
-            "get_item", TableName=self.name(table), Key=rows.wire(key), ConsistentRead=True
-        )
-        item = found.get("Item")
-        return rows.unwire(item) if item else None
-
-    def _put(self, table: tables.Table, item: rows.Item, condition: str | None = None) -> bool:
-        kwargs: dict[str, Any] = {"TableName": self.name(table), "Item": rows.wire(item)}
-        if condition is not None:
-            kwargs["ConditionExpression"] = condition
-        return self._conditional("put_item", **kwargs) is not None
-
-    def _query(self, **kwargs: Any) -> Iterator[rows.Item]:
-        """Every item a Query yields, page after page."""
-        while True:
-            page = self._call("query", **kwargs)
-            yield from (rows.unwire(item) for item in page.get("Items", []))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return
-            kwargs["ExclusiveStartKey"] = start
-
-    def _batch_get(self, table: tables.Table, keys: list[rows.Item]) -> list[rows.Item]:
-        """Strongly consistent reads of many keys (any order; missing keys are left out)."""
-        found: list[rows.Item] = []
-        name = self.name(table)
-        for start in range(0, len(keys), BATCH_GET_MAX):
-            request: Mapping[str, Any] = {
-                name: {
-                    "Keys": [rows.wire(k) for k in keys[start : start + BATCH_GET_MAX]],
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(10):
-                page = self._call("batch_get_item", RequestItems=request)
-                found += [rows.unwire(i) for i in page.get("Responses", {}).get(name, [])]
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise DynamoDbStoreError("DynamoDB batch_get_item left keys unprocessed")
-        return found
-
-    def close(self) -> None:
-        """Close the client this store made (a client passed in belongs to the caller)."""
-        if self._owns_client and self._client is not None:
-            client, self._client = self._client, None
-            client.close()
-
     # users ---------------------------------------------------------------------------------
     def get_user(self, user_id: str) -> User | None:
         found = self._get(tables.USERS, {"user_id": user_id})
-        return rows.user_from_item(found) if found is not None else None
+        return rows.record(User, found) if found is not None else None
 
-    def ensure_user(self, user_id: str, now: datetime) -> User:
-        existing = self._get(tables.USERS, {"user_id": user_id})  # a read, in the common case
-        if existing is not None:
-            return rows.user_from_item(existing)
+    def _create_user(self, user_id: str, now: datetime) -> User:
         found = self._call(
             "update_item",
             TableName=self.name(tables.USERS),
@@ -232,7 +58,7 @@ class DynamoDbStore(Store):
             ExpressionAttributeValues=rows.wire({":now": stored.dt_out(now)}),
             ReturnValues="ALL_NEW",
         )
-        return rows.user_from_item(rows.unwire(found["Attributes"]))
+        return rows.record(User, rows.unwire(found["Attributes"]))
 
     def set_stripe_customer(self, user_id: str, customer_id: str) -> User:
         found = self._conditional(
@@ -246,7 +72,7 @@ class DynamoDbStore(Store):
         )
         if found is None:
             raise NotFound(f"no user {user_id}")
-        return rows.user_from_item(rows.unwire(found["Attributes"]))
+        return rows.record(User, rows.unwire(found["Attributes"]))
 
     def set_default_card(self, user_id: str, card_id: str | None) -> None:
         kwargs: dict[str, Any] = {
@@ -268,13 +94,7 @@ class DynamoDbStore(Store):
         from botocore.exceptions import ClientError
 
         items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self.name(tables.CARDS),
-                    "Item": rows.wire(rows.card_item(card)),
-                    "ConditionExpression": "attribute_not_exists(card_id)",
-                }
-            },
+            self._put_op(tables.CARDS, rows.card_item(card), "attribute_not_exists(card_id)"),
             {
                 "Update": {
                     "TableName": self.name(tables.USERS),
@@ -295,7 +115,7 @@ class DynamoDbStore(Store):
 
     def get_card(self, card_id: str) -> Card | None:
         item = self._get(tables.CARDS, {"card_id": card_id})
-        return rows.card_from_item(item) if item is not None else None
+        return rows.record(Card, item) if item is not None else None
 
     def update_card(self, card: Card) -> None:
         if not self._put(tables.CARDS, rows.card_item(card), "attribute_exists(card_id)"):
@@ -305,7 +125,7 @@ class DynamoDbStore(Store):
         user = self._get(tables.USERS, {"user_id": user_id})
         ids = sorted(user.get("card_ids", set())) if user is not None else []
         found = self._batch_get(tables.CARDS, [{"card_id": i} for i in ids])
-        cards = [rows.card_from_item(item) for item in found]
+        cards = [rows.record(Card, item) for item in found]
         return sorted(
             (c for c in cards if c.user_id == user_id), key=lambda c: (c.created_at, c.card_id)
         )
@@ -317,7 +137,7 @@ class DynamoDbStore(Store):
             KeyConditionExpression="card_token = :t",
             ExpressionAttributeValues=rows.wire({":t": card_token}),
         )
-        return [rows.card_from_item(item) for item in found]
+        return [rows.record(Card, item) for item in found]
 
     def cards_with_status(self, status: CardStatus) -> Iterator[Card]:
         found = self._query(
@@ -327,7 +147,7 @@ class DynamoDbStore(Store):
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=rows.wire({":s": CardStatus(status).value}),
         )
-        return (rows.card_from_item(item) for item in found)
+        return (rows.record(Card, item) for item in found)
 
     # catalog -------------------------------------------------------------------------------
     def put_item(self, item: CatalogItem) -> None:
@@ -335,12 +155,9 @@ class DynamoDbStore(Store):
 
     def get_item(self, item_id: str) -> CatalogItem | None:
         found = self._get(tables.CATALOG, {"catalog": rows.CATALOG_PARTITION, "item_id": item_id})
-        return rows.catalog_item_from_item(found) if found is not None else None
+        return rows.record(CatalogItem, found) if found is not None else None
 
-    def list_items(self) -> list[CatalogItem]:
-        return [i for i in self.list_all_items() if i.active]
-
-    def list_all_items(self) -> list[CatalogItem]:
+    def _all_items(self) -> list[CatalogItem]:
         found = self._query(
             TableName=self.name(tables.CATALOG),
             KeyConditionExpression="#catalog = :c",
@@ -348,48 +165,20 @@ class DynamoDbStore(Store):
             ExpressionAttributeValues=rows.wire({":c": rows.CATALOG_PARTITION}),
             ConsistentRead=True,
         )
-        return sorted((rows.catalog_item_from_item(i) for i in found), key=rows.catalog_order)
+        return [rows.record(CatalogItem, i) for i in found]
 
     # purchases -----------------------------------------------------------------------------
-    def _transact(self, items: list[Any]) -> None:
-        """TransactWriteItems, retried while another transaction holds one of the items."""
+    def _insert_purchase(self, purchase: Purchase) -> bool:
         from botocore.exceptions import ClientError
 
-        for attempt in range(CLAIM_ATTEMPTS):
-            try:
-                self._call("transact_write_items", TransactItems=items)
-                return
-            except ClientError as exc:
-                reasons = _reasons(exc)
-                retry = "TransactionConflict" in reasons and "ConditionalCheckFailed" not in reasons
-                if not retry or attempt == CLAIM_ATTEMPTS - 1:
-                    raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-
-    def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
-        from botocore.exceptions import ClientError
-
+        claim = {k: getattr(purchase, k) for k in ("user_id", "request_id", "transaction_id")}
         items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self.name(tables.PURCHASE_REQUESTS),
-                    "Item": rows.wire(
-                        {
-                            "user_id": purchase.user_id,
-                            "request_id": purchase.request_id,
-                            "transaction_id": purchase.transaction_id,
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(user_id)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.name(tables.PURCHASES),
-                    "Item": rows.wire(rows.purchase_item(purchase)),
-                    "ConditionExpression": "attribute_not_exists(transaction_id)",
-                }
-            },
+            self._put_op(tables.PURCHASE_REQUESTS, claim, "attribute_not_exists(user_id)"),
+            self._put_op(
+                tables.PURCHASES,
+                rows.purchase_item(purchase),
+                "attribute_not_exists(transaction_id)",
+            ),
         ]
         try:
             self._transact(items)
@@ -397,15 +186,12 @@ class DynamoDbStore(Store):
             reasons = _reasons(exc)
             if not reasons or reasons[0] != "ConditionalCheckFailed":
                 raise DynamoDbStoreError(f"claim_purchase failed: {reasons}") from exc
-            existing = self.get_purchase_by_request(purchase.user_id, purchase.request_id)
-            if existing is None:  # the claim exists, so its purchase does: rows never go away
-                raise DynamoDbStoreError("claim without its purchase") from exc
-            return existing, False
-        return purchase, True
+            return False
+        return True
 
     def get_purchase(self, transaction_id: str) -> Purchase | None:
         item = self._get(tables.PURCHASES, {"transaction_id": transaction_id})
-        return rows.purchase_from_item(item) if item is not None else None
+        return rows.record(Purchase, item) if item is not None else None
 
     def get_purchase_by_request(self, user_id: str, request_id: str) -> Purchase | None:
         claim = self._get(tables.PURCHASE_REQUESTS, {"user_id": user_id, "request_id": request_id})
@@ -438,7 +224,7 @@ class DynamoDbStore(Store):
             keys += itertools.islice(found, limit)
         keys.sort(key=lambda k: str(k["updated_key"]))
         wanted = [{"transaction_id": k["transaction_id"]} for k in keys[:limit]]
-        fresh = [rows.purchase_from_item(i) for i in self._batch_get(tables.PURCHASES, wanted)]
+        fresh = [rows.record(Purchase, i) for i in self._batch_get(tables.PURCHASES, wanted)]
         still = [
             p for p in fresh if not p.status.settled and stored.dt_out(p.updated_at) < before
         ]  # the index lags the table: trust only the consistent read
@@ -464,15 +250,13 @@ class DynamoDbStore(Store):
         )
         return found is not None
 
-    def list_purchases(
-        self, user_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[Purchase], str | None]:
-        if limit < 1:
-            raise BadRequest("invalid limit")
+    def _purchases_newest_first(
+        self, user_id: str, before: tuple[str, str] | None, count: int
+    ) -> list[Purchase]:
         condition = "user_id = :u"
         values: rows.Item = {":u": user_id}
-        if cursor is not None:
-            created_at, transaction_id = stored.decode_cursor(cursor)
+        if before is not None:
+            created_at, transaction_id = before
             condition += " AND created_key < :after"
             values[":after"] = f"{created_at}#{transaction_id}"
         found = self._query(
@@ -481,24 +265,18 @@ class DynamoDbStore(Store):
             KeyConditionExpression=condition,
             ExpressionAttributeValues=rows.wire(values),
             ScanIndexForward=False,
-            Limit=limit + 1,
+            Limit=count,
         )
-        page = [rows.purchase_from_item(item) for item in itertools.islice(found, limit + 1)]
-        if len(page) <= limit:
-            return page, None
-        page = page[:limit]
-        return page, stored.encode_cursor(
-            stored.dt_out(page[-1].created_at), page[-1].transaction_id
-        )
+        return [rows.record(Purchase, item) for item in itertools.islice(found, count)]
 
     # refunds -------------------------------------------------------------------------------
-    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
-        if self._put(tables.REFUNDS, rows.refund_item(refund), "attribute_not_exists(refund_key)"):
-            return refund, True
-        existing = self._get(tables.REFUNDS, {"refund_key": refund.refund_key})
-        if existing is None:
-            raise DynamoDbStoreError(f"refund {refund.refund_key} neither claimed nor found")
-        return rows.refund_from_item(existing), False
+    def _insert_refund(self, refund: Refund) -> bool:
+        item = rows.refund_item(refund)
+        return self._put(tables.REFUNDS, item, "attribute_not_exists(refund_key)")
+
+    def _get_refund(self, refund_key: str) -> Refund | None:
+        found = self._get(tables.REFUNDS, {"refund_key": refund_key})
+        return rows.record(Refund, found) if found is not None else None
 
     def update_refund(self, refund: Refund) -> None:
         if not self._put(tables.REFUNDS, rows.refund_item(refund), "attribute_exists(refund_key)"):
@@ -511,42 +289,9 @@ class DynamoDbStore(Store):
             KeyConditionExpression="transaction_id = :t",
             ExpressionAttributeValues=rows.wire({":t": transaction_id}),
         )
-        return [rows.refund_from_item(item) for item in found]
+        return [rows.record(Refund, item) for item in found]
 
     # webhooks ------------------------------------------------------------------------------
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
         item = {"event_id": event_id, "event_type": event_type, "received_at": stored.dt_out(now)}
         return self._put(tables.WEBHOOK_EVENTS, item, "attribute_not_exists(event_id)")
-
-
-def create_missing_tables(client: DynamoDBClient, prefix: str) -> list[str]:
-    """Create the tables that do not exist yet and wait until they are active; returns their
-    names. For DynamoDB Local, moto and first runs of ``couchpay serve``; on AWS the stack owns
-    the tables."""
-    from botocore.exceptions import ClientError
-
-    existing: set[str] = set()
-    for page in client.get_paginator("list_tables").paginate():
-        existing.update(page.get("TableNames", []))
-    made: list[str] = []
-    for table in tables.TABLES:
-        name = table.name(prefix)
-        if name in existing:
-            continue
-        try:
-            client.create_table(**tables.create_table_request(prefix, table))
-        except ClientError as exc:
-            if _code(exc) != "ResourceInUseException":  # created meanwhile by someone else
-                raise DynamoDbStoreError(f"create table {name}: {_code(exc)}") from exc
-        made.append(name)
-    for name in made:
-        client.get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
-    for table in tables.TABLES:
-        if table.ttl_attribute is not None and table.name(prefix) in made:
-            client.update_time_to_live(
-                TableName=table.name(prefix),
-                TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
-            )
-    return made

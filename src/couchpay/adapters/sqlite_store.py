@@ -15,15 +15,22 @@ from datetime import datetime
 from pathlib import Path
 
 from couchpay.adapters import sqlite_rows as rows
-from couchpay.adapters import stored_keys as stored
 from couchpay.adapters.sqlite_schema import enable_wal, migrate
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
-from couchpay.domain.errors import BadRequest, NotFound
+from couchpay.domain.errors import NotFound
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
+from couchpay.ports import stored_keys as stored
 from couchpay.ports.store import Store
+
+INSERT_CARD = rows.insert_sql(Card, "cards")
+UPDATE_CARD = rows.update_sql(Card, "cards")
+UPSERT_ITEM = rows.upsert_sql(CatalogItem, "catalog_items")
+CLAIM_PURCHASE = rows.insert_sql(Purchase, "purchases", conflict="user_id, request_id")
+CLAIM_REFUND = rows.insert_sql(Refund, "refunds", conflict="refund_key")
+UPDATE_REFUND = rows.update_sql(Refund, "refunds")
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -91,15 +98,12 @@ class SqliteStore(Store):
     # users ---------------------------------------------------------------------------------
     def _user(self, conn: sqlite3.Connection, user_id: str) -> User | None:
         row = conn.execute("SELECT * FROM users WHERE user_id = ?", (user_id,)).fetchone()
-        return rows.user_from_row(row) if row is not None else None
+        return rows.from_row(User, row) if row is not None else None
 
     def get_user(self, user_id: str) -> User | None:
         return self._user(self._conn(), user_id)
 
-    def ensure_user(self, user_id: str, now: datetime) -> User:
-        existing = self._user(self._conn(), user_id)  # a read, in the common case
-        if existing is not None:
-            return existing
+    def _create_user(self, user_id: str, now: datetime) -> User:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO users (user_id, created_at) VALUES (?, ?)"
@@ -133,15 +137,15 @@ class SqliteStore(Store):
     # cards ---------------------------------------------------------------------------------
     def add_card(self, card: Card) -> None:
         with self._write() as conn:
-            conn.execute(rows.INSERT_CARD, rows.to_params(card))
+            conn.execute(INSERT_CARD, rows.to_params(card))
 
     def get_card(self, card_id: str) -> Card | None:
         row = self._conn().execute("SELECT * FROM cards WHERE card_id = ?", (card_id,)).fetchone()
-        return rows.card_from_row(row) if row is not None else None
+        return rows.from_row(Card, row) if row is not None else None
 
     def update_card(self, card: Card) -> None:
         with self._write() as conn:
-            cur = conn.execute(rows.UPDATE_CARD, rows.to_params(card))
+            cur = conn.execute(UPDATE_CARD, rows.to_params(card))
             if cur.rowcount == 0:
                 raise NotFound(f"no card {card.card_id}")
 
@@ -149,13 +153,13 @@ class SqliteStore(Store):
         found = self._conn().execute(
             "SELECT * FROM cards WHERE user_id = ? ORDER BY created_at, card_id", (user_id,)
         )
-        return [rows.card_from_row(row) for row in found]
+        return [rows.from_row(Card, row) for row in found]
 
     def find_cards_by_token(self, card_token: str) -> list[Card]:
         found = self._conn().execute(
             "SELECT * FROM cards WHERE card_token = ? ORDER BY created_at, card_id", (card_token,)
         )
-        return [rows.card_from_row(row) for row in found]
+        return [rows.from_row(Card, row) for row in found]
 
     def cards_with_status(self, status: CardStatus) -> Iterator[Card]:
         after = ""
@@ -171,13 +175,13 @@ class SqliteStore(Store):
             )
             if not page:
                 return
-            yield from (rows.card_from_row(row) for row in page)
+            yield from (rows.from_row(Card, row) for row in page)
             after = page[-1]["card_id"]
 
     # catalog -------------------------------------------------------------------------------
     def put_item(self, item: CatalogItem) -> None:
         with self._write() as conn:
-            conn.execute(rows.UPSERT_ITEM, rows.to_params(item))
+            conn.execute(UPSERT_ITEM, rows.to_params(item))
 
     def get_item(self, item_id: str) -> CatalogItem | None:
         row = (
@@ -185,29 +189,16 @@ class SqliteStore(Store):
             .execute("SELECT * FROM catalog_items WHERE item_id = ?", (item_id,))
             .fetchone()
         )
-        return rows.item_from_row(row) if row is not None else None
+        return rows.from_row(CatalogItem, row) if row is not None else None
 
-    def list_items(self) -> list[CatalogItem]:
-        found = self._conn().execute(
-            "SELECT * FROM catalog_items WHERE active = 1 ORDER BY price_cents, name, item_id"
-        )
-        return [rows.item_from_row(row) for row in found]
-
-    def list_all_items(self) -> list[CatalogItem]:
-        found = self._conn().execute(
-            "SELECT * FROM catalog_items ORDER BY price_cents, name, item_id"
-        )
-        return [rows.item_from_row(row) for row in found]
+    def _all_items(self) -> list[CatalogItem]:
+        found = self._conn().execute("SELECT * FROM catalog_items")
+        return [rows.from_row(CatalogItem, row) for row in found]
 
     # purchases -----------------------------------------------------------------------------
-    def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
+    def _insert_purchase(self, purchase: Purchase) -> bool:
         with self._write() as conn:
-            cur = conn.execute(rows.CLAIM_PURCHASE, rows.to_params(purchase))
-            if cur.rowcount == 1:
-                return purchase, True
-            existing = self._purchase_by_request(conn, purchase.user_id, purchase.request_id)
-        assert existing is not None  # the conflicting row; rows are never deleted
-        return existing, False
+            return conn.execute(CLAIM_PURCHASE, rows.to_params(purchase)).rowcount == 1
 
     def get_purchase(self, transaction_id: str) -> Purchase | None:
         row = (
@@ -215,18 +206,18 @@ class SqliteStore(Store):
             .execute("SELECT * FROM purchases WHERE transaction_id = ?", (transaction_id,))
             .fetchone()
         )
-        return rows.purchase_from_row(row) if row is not None else None
-
-    def _purchase_by_request(
-        self, conn: sqlite3.Connection, user_id: str, request_id: str
-    ) -> Purchase | None:
-        row = conn.execute(
-            "SELECT * FROM purchases WHERE user_id = ? AND request_id = ?", (user_id, request_id)
-        ).fetchone()
-        return rows.purchase_from_row(row) if row is not None else None
+        return rows.from_row(Purchase, row) if row is not None else None
 
     def get_purchase_by_request(self, user_id: str, request_id: str) -> Purchase | None:
-        return self._purchase_by_request(self._conn(), user_id, request_id)
+        row = (
+            self._conn()
+            .execute(
+                "SELECT * FROM purchases WHERE user_id = ? AND request_id = ?",
+                (user_id, request_id),
+            )
+            .fetchone()
+        )
+        return rows.from_row(Purchase, row) if row is not None else None
 
     def get_purchase_by_intent(self, payment_intent_id: str) -> Purchase | None:
         row = (
@@ -234,7 +225,7 @@ class SqliteStore(Store):
             .execute("SELECT * FROM purchases WHERE payment_intent_id = ?", (payment_intent_id,))
             .fetchone()
         )
-        return rows.purchase_from_row(row) if row is not None else None
+        return rows.from_row(Purchase, row) if row is not None else None
 
     def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
         found = self._conn().execute(
@@ -247,7 +238,7 @@ class SqliteStore(Store):
                 limit,
             ),
         )
-        return [rows.purchase_from_row(row) for row in found]
+        return [rows.from_row(Purchase, row) for row in found]
 
     def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
         params = rows.to_params(purchase)
@@ -255,39 +246,34 @@ class SqliteStore(Store):
         with self._write() as conn:
             return conn.execute(rows.SETTLE_PURCHASE, params).rowcount == 1
 
-    def list_purchases(
-        self, user_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[Purchase], str | None]:
-        if limit < 1:
-            raise BadRequest("invalid limit")
+    def _purchases_newest_first(
+        self, user_id: str, before: tuple[str, str] | None, count: int
+    ) -> list[Purchase]:
         sql = "SELECT * FROM purchases WHERE user_id = ?"
         args: list[object] = [user_id]
-        if cursor is not None:
+        if before is not None:
             sql += " AND (created_at, transaction_id) < (?, ?)"
-            args.extend(stored.decode_cursor(cursor))
+            args.extend(before)
         sql += " ORDER BY created_at DESC, transaction_id DESC LIMIT ?"
-        args.append(limit + 1)
-        found = self._conn().execute(sql, args).fetchall()
-        page = found[:limit]
-        next_cursor = None
-        if len(found) > limit:
-            last = page[-1]
-            next_cursor = stored.encode_cursor(last["created_at"], last["transaction_id"])
-        return [rows.purchase_from_row(row) for row in page], next_cursor
+        args.append(count)
+        return [rows.from_row(Purchase, row) for row in self._conn().execute(sql, args)]
 
     # refunds -------------------------------------------------------------------------------
-    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
+    def _insert_refund(self, refund: Refund) -> bool:
         with self._write() as conn:
-            if conn.execute(rows.CLAIM_REFUND, rows.to_params(refund)).rowcount == 1:
-                return refund, True
-            row = conn.execute(
-                "SELECT * FROM refunds WHERE refund_key = ?", (refund.refund_key,)
-            ).fetchone()
-        return rows.refund_from_row(row), False
+            return conn.execute(CLAIM_REFUND, rows.to_params(refund)).rowcount == 1
+
+    def _get_refund(self, refund_key: str) -> Refund | None:
+        row = (
+            self._conn()
+            .execute("SELECT * FROM refunds WHERE refund_key = ?", (refund_key,))
+            .fetchone()
+        )
+        return rows.from_row(Refund, row) if row is not None else None
 
     def update_refund(self, refund: Refund) -> None:
         with self._write() as conn:
-            if conn.execute(rows.UPDATE_REFUND, rows.to_params(refund)).rowcount != 1:
+            if conn.execute(UPDATE_REFUND, rows.to_params(refund)).rowcount != 1:
                 raise NotFound(f"no refund {refund.refund_key}")
 
     def list_refunds(self, transaction_id: str) -> list[Refund]:
@@ -295,7 +281,7 @@ class SqliteStore(Store):
             "SELECT * FROM refunds WHERE transaction_id = ? ORDER BY created_at, refund_key",
             (transaction_id,),
         )
-        return [rows.refund_from_row(row) for row in found]
+        return [rows.from_row(Refund, row) for row in found]
 
     # webhooks ------------------------------------------------------------------------------
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:

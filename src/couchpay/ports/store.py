@@ -1,6 +1,12 @@
 """The store port. Each method is atomic on its own (as a DynamoDB conditional write would be):
 uniqueness and state-transition rules are enforced by the store, and the losing writer reads the
-winner. Nothing is ever deleted."""
+winner. Nothing is ever deleted.
+
+The rules every store shares are written here, once, as template methods (a claim is a
+conditional insert, and the loser reads the winner; history pages and their cursor; catalog
+order; what settling may change); adapters implement the primitives (``_insert_purchase``,
+``_purchases_newest_first``, ...) and map records through ``ports.records``, which derives every
+row and item from the dataclass fields, so no store lists a record's fields by hand."""
 
 from __future__ import annotations
 
@@ -10,9 +16,33 @@ from datetime import datetime
 
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
+from couchpay.domain.errors import BadRequest
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
+from couchpay.ports import stored_keys
+
+SETTLED_FIELDS = (
+    "updated_at",
+    "payment_method_id",
+    "payment_intent_id",
+    "active",
+    "status",
+    "failure_code",
+    "failure_message",
+    "stripe_response",
+    "refunded_cents",
+)
+"""What ``settle_purchase`` may change on a purchase; everything else is fixed at the claim."""
+
+
+class StoreError(RuntimeError):
+    """The store broke one of its own invariants (e.g. a claim whose record cannot be read)."""
+
+
+def catalog_order(item: CatalogItem) -> tuple[int, str, str]:
+    """Items are listed by price, then name, then id."""
+    return (item.price_cents, item.name, item.item_id)
 
 
 class Store(ABC):
@@ -25,9 +55,13 @@ class Store(ABC):
     def get_user(self, user_id: str) -> User | None:
         """A read: never creates the user."""
 
-    @abstractmethod
     def ensure_user(self, user_id: str, now: datetime) -> User:
         """Return the user, creating an empty record first if there is none."""
+        return self.get_user(user_id) or self._create_user(user_id, now)
+
+    @abstractmethod
+    def _create_user(self, user_id: str, now: datetime) -> User:
+        """Insert an empty user unless one exists; return the user as stored."""
 
     @abstractmethod
     def set_stripe_customer(self, user_id: str, customer_id: str) -> User:
@@ -65,18 +99,32 @@ class Store(ABC):
     @abstractmethod
     def get_item(self, item_id: str) -> CatalogItem | None: ...
 
-    @abstractmethod
     def list_items(self) -> list[CatalogItem]:
         """Active items, ordered by price, then name, then id."""
+        return [i for i in self.list_all_items() if i.active]
 
-    @abstractmethod
     def list_all_items(self) -> list[CatalogItem]:
         """Active and inactive items, in the same order."""
+        return sorted(self._all_items(), key=catalog_order)
+
+    @abstractmethod
+    def _all_items(self) -> list[CatalogItem]:
+        """Every catalog item, in any order."""
 
     # purchases -----------------------------------------------------------------------------
-    @abstractmethod
     def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
         """Insert unless (user_id, request_id) exists. Returns (stored record, True if ours)."""
+        if self._insert_purchase(purchase):
+            return purchase, True
+        existing = self.get_purchase_by_request(purchase.user_id, purchase.request_id)
+        if existing is None:  # the claim exists, so its record does: rows never go away
+            raise StoreError(f"claim for request {purchase.request_id} without its purchase")
+        return existing, False
+
+    @abstractmethod
+    def _insert_purchase(self, purchase: Purchase) -> bool:
+        """Insert the record (and its ``(user_id, request_id)`` claim) atomically, unless the
+        claim exists; False when it did."""
 
     @abstractmethod
     def get_purchase(self, transaction_id: str) -> Purchase | None: ...
@@ -96,16 +144,45 @@ class Store(ABC):
     def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
         """Write ``purchase`` only if the stored status is still ``expected``."""
 
-    @abstractmethod
     def list_purchases(
         self, user_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Purchase], str | None]:
         """Newest first; returns a page and the cursor of the next page (None at the end)."""
+        if limit < 1:
+            raise BadRequest("invalid limit")
+        before = stored_keys.decode_cursor(cursor) if cursor is not None else None
+        found = self._purchases_newest_first(user_id, before, limit + 1)
+        page = found[:limit]
+        if len(found) <= limit:
+            return page, None
+        last = page[-1]
+        return page, stored_keys.encode_cursor(
+            stored_keys.dt_out(last.created_at), last.transaction_id
+        )
+
+    @abstractmethod
+    def _purchases_newest_first(
+        self, user_id: str, before: tuple[str, str] | None, count: int
+    ) -> list[Purchase]:
+        """Up to ``count`` of the user's purchases, by (created_at, transaction_id) descending,
+        strictly before ``before`` (a stored ``created_at`` text and a transaction id)."""
 
     # refunds -------------------------------------------------------------------------------
-    @abstractmethod
     def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
         """Insert unless ``refund_key`` exists. Returns (stored record, True if ours)."""
+        if self._insert_refund(refund):
+            return refund, True
+        existing = self._get_refund(refund.refund_key)
+        if existing is None:
+            raise StoreError(f"refund {refund.refund_key} neither claimed nor found")
+        return existing, False
+
+    @abstractmethod
+    def _insert_refund(self, refund: Refund) -> bool:
+        """Insert unless ``refund_key`` exists; False when it did."""
+
+    @abstractmethod
+    def _get_refund(self, refund_key: str) -> Refund | None: ...
 
     @abstractmethod
     def update_refund(self, refund: Refund) -> None: ...
