@@ -11,14 +11,9 @@ same connection; it *sends* purchase outcomes on its own when a Stripe webhook s
 
 from __future__ import annotations
 
+from couchpay.wire.asyncapi.checks import check_examples
 from couchpay.wire.asyncapi.content import CHANNEL, FIELD_NOTES, PUSH_OPERATION, REGENERATE
-from couchpay.wire.asyncapi.document import (
-    _model_names,
-    build_document,
-    check_examples,
-    dumps,
-    request_models,
-)
+from couchpay.wire.asyncapi.document import _model_names, build_document, dumps, request_models
 from couchpay.wire.asyncapi.pages import render_docs, stale_docs, write_docs
 
 __all__ = [

@@ -11,20 +11,22 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from couchpay import __version__
 from couchpay.wire import replies as reply_models
+from couchpay.wire.asyncapi.checks import (
+    _check_coverage,
+    _envelope,
+    check_examples,
+    reply_examples,
+)
 from couchpay.wire.asyncapi.content import (
     ACTIONS,
     ASYNCAPI_VERSION,
     CHANNEL,
-    CODES,
-    ERROR_EXAMPLES,
     FIELD_NOTES,
     MODEL_NOTES,
     OVERVIEW,
     PUSH_OPERATION,
     REQUEST_ID,
     SCHEMA_REF,
-    UNAUTHORIZED_EXAMPLE,
-    Example,
 )
 from couchpay.wire.protocol import ERROR_ACTION
 from couchpay.wire.routes import ROUTES
@@ -135,49 +137,6 @@ def _reply_payload(action: str) -> dict[str, Any]:
             },
         },
     }
-
-
-def _envelope(action: str, message: dict[str, Any], request_id: str | None) -> dict[str, Any]:
-    return {"action": action, "message": message, "requestId": request_id}
-
-
-def reply_examples() -> dict[str, list[Example]]:
-    """Every example reply message, by reply action."""
-    out: dict[str, list[Example]] = {}
-    for action, doc in ACTIONS.items():
-        for reply_action, examples in doc.success.items():
-            out.setdefault(reply_action, []).extend(examples)
-        failure = ROUTES[action].failure
-        out.setdefault(failure, []).extend(doc.failure_examples)
-    for action in ACTIONS:
-        failure = ROUTES[action].failure
-        if not out[failure]:
-            out[failure].append(Example("unauthorized", UNAUTHORIZED_EXAMPLE))
-    out[ERROR_ACTION] = list(ERROR_EXAMPLES)
-    return out
-
-
-def check_examples() -> None:
-    """Every example must be valid against the models (so the docs never show a lie)."""
-    for action, doc in ACTIONS.items():
-        for ex in doc.request:
-            ROUTES[action].model.model_validate_json(json.dumps(ex.message))
-    for reply_action, examples in reply_examples().items():
-        for ex in examples:
-            frame = json.dumps(_envelope(reply_action, ex.message, REQUEST_ID))
-            reply_models.validate_reply(frame)
-
-
-def _check_coverage() -> None:
-    if set(ACTIONS) != set(ROUTES):
-        differ = sorted(set(ACTIONS) ^ set(ROUTES))
-        raise RuntimeError(f"asyncapi.ACTIONS must describe exactly the routes: {differ}")
-    for action, doc in ACTIONS.items():
-        unknown = [code for code, _ in doc.failures if code not in CODES]
-        if unknown:
-            raise RuntimeError(f"{action}: add {unknown} to asyncapi.CODES")
-        if tuple(doc.success) != reply_models.SUCCESS_REPLIES[action]:
-            raise RuntimeError(f"{action}: documented replies differ from SUCCESS_REPLIES")
 
 
 def build_document() -> dict[str, Any]:

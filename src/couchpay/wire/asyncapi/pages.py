@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from couchpay.wire import replies as reply_models
+from couchpay.wire.asyncapi.checks import _envelope
 from couchpay.wire.asyncapi.content import (
     ACTIONS,
     ASYNCAPI_VERSION,
@@ -20,7 +21,6 @@ from couchpay.wire.asyncapi.content import (
     Example,
 )
 from couchpay.wire.asyncapi.document import (
-    _envelope,
     build_document,
     dumps,
 )

@@ -1,0 +1,172 @@
+"""What the purchase actions are for (see ``actions``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from couchpay.domain.catalog import DEMO_CATALOG
+from couchpay.domain.errors import (
+    AuthenticationIncomplete,
+    ItemUnavailable,
+    PriceMismatch,
+    RequestIdReused,
+)
+from couchpay.wire import views
+from couchpay.wire.asyncapi.samples import (
+    _CART,
+    _CURSOR,
+    _DECLINED,
+    _NEEDS_3DS,
+    _PENDING,
+    CARD_ID,
+    COMMON_FAILURES,
+    PI_ID,
+    PM_ID,
+    SAMPLE_PURCHASE,
+    TX_ID,
+    ActionDoc,
+    Example,
+    _failure,
+    _outcome,
+)
+
+PURCHASE_ACTIONS: dict[str, ActionDoc] = {
+    "purchase-request": ActionDoc(
+        title="Buy",
+        summary="Pay for a cart with a wallet card or a card typed in once (use case B5-B11).",
+        description="`requestId` is required: it is the idempotency key. Sending the same "
+        "`requestId` again (a retry, a double click, two tabs) never charges twice: it returns "
+        "the first request's outcome. The same `requestId` with a different cart is "
+        "`request_id_reused`, so use a new UUID per purchase the fan means to make.\n\n"
+        "Pay with `cardId` (a wallet card) or `stripePayment` (a PaymentMethod created on the "
+        "page; add `saveCard: true` to keep it in the wallet). Every line's `price_cents` must "
+        "be the catalog price; the catalog price is what is charged.\n\n"
+        "Totals are integer cents: subtotal = sum of price x quantity; streaming cost = the "
+        "configured rate (10 %) of the subtotal, rounded half up; shipping = sum of shipping x "
+        "quantity; total = subtotal + streaming cost + shipping.\n\n"
+        "Three outcomes: `purchase-request-resp-success` (paid); `get-payment-intent` (the bank "
+        "wants 3-D Secure: call `stripe.confirmCardPayment(clientSecret)` on the page, then send "
+        "`confirm-purchase`); or `purchase-request-resp-failure`. A failure with `status: "
+        '"pending"` (`payment_processing`) is not a decline: the outcome is pushed to the '
+        "page when Stripe settles it (see `purchase-settled`).",
+        tag="shop",
+        request=(
+            Example("with a wallet card", {"cardId": CARD_ID, "items": _CART}),
+            Example(
+                "with a card typed in once, saved",
+                {"stripePayment": {"id": PM_ID}, "saveCard": True, "items": _CART[:1]},
+            ),
+        ),
+        success={
+            "purchase-request-resp-success": (
+                Example("paid", _outcome(SAMPLE_PURCHASE), "The demo cart: 17000 + 1700 + 500."),
+            ),
+            "get-payment-intent": (
+                Example(
+                    "3-D Secure needed",
+                    _outcome(_NEEDS_3DS, f"{PI_ID}_secret_c2VjcmV0"),
+                    "Call stripe.confirmCardPayment(clientSecret), then confirm-purchase.",
+                ),
+            ),
+        },
+        failures=(
+            ("bad_request", "No `requestId`, or neither/both of `cardId` and `stripePayment`."),
+            ("item_unavailable", "An item does not exist or is no longer on sale."),
+            ("price_mismatch", "A price changed since `get-items`: reload the items."),
+            (
+                "card_not_valid",
+                "The card is not the fan's, deleted, not live or expired; or Stripe has no such "
+                "PaymentMethod.",
+            ),
+            ("card_checks_failed", "Stripe's CVC or postal-code check failed."),
+            ("request_id_reused", "This `requestId` was used for a different cart."),
+            (
+                "card_declined",
+                'Declined (with `transactionId` and `status: "failed"`); other Stripe decline '
+                "codes (`insufficient_funds`, `expired_card`, ...) come through as they are.",
+            ),
+            (
+                "payment_processing",
+                'With `status: "pending"`: Stripe has not answered yet. Not a failure; the '
+                "outcome is pushed later and retrying with the same `requestId` is safe.",
+            ),
+            *COMMON_FAILURES,
+        ),
+        failure_examples=(
+            Example("declined", _outcome(_DECLINED), "The purchase is recorded as failed."),
+            Example("still processing", _outcome(_PENDING)),
+            Example(
+                "price changed",
+                _failure(PriceMismatch("The price of Tour poster is now 12000 cents.")),
+                "Refused before anything was recorded or charged.",
+            ),
+            Example("reused requestId", _failure(RequestIdReused())),
+            Example(
+                "item off sale",
+                _failure(ItemUnavailable(f"Item {DEMO_CATALOG[2].item_id} is not available.")),
+            ),
+        ),
+    ),
+    "confirm-purchase": ActionDoc(
+        title="Finish a purchase after 3-D Secure",
+        summary="Settle a purchase once stripe.confirmCardPayment has finished on the page.",
+        description="Send after `stripe.confirmCardPayment(clientSecret)` resolves (whatever it "
+        "resolved with). The service re-reads the PaymentIntent from Stripe and answers with "
+        "the purchase's outcome; sending it again is harmless.",
+        tag="shop",
+        request=(Example("confirm-purchase", {"transactionId": TX_ID}),),
+        success={"purchase-request-resp-success": (Example("paid", _outcome(SAMPLE_PURCHASE)),)},
+        failures=(
+            ("not_found", "No such purchase for this fan."),
+            (
+                "authentication_incomplete",
+                "3-D Secure is not finished yet: let stripe.confirmCardPayment complete first.",
+            ),
+            (
+                "payment_intent_authentication_failure",
+                '3-D Secure failed (with `transactionId` and `status: "failed"`).',
+            ),
+            ("card_declined", "Declined after authentication (or another decline code)."),
+            *COMMON_FAILURES,
+        ),
+        failure_examples=(
+            Example("not finished", _failure(AuthenticationIncomplete())),
+            Example(
+                "authentication failed",
+                _outcome(
+                    replace(
+                        _DECLINED,
+                        failure_code="payment_intent_authentication_failure",
+                        failure_message="The provided PaymentMethod has failed authentication.",
+                    )
+                ),
+            ),
+        ),
+    ),
+    "get-user-purchases": ActionDoc(
+        title="Purchase history",
+        summary="The fan's purchases, newest first, a page at a time (use case C).",
+        description="Each purchase shows the items' names and unit prices as they were when "
+        "bought (later catalog changes do not rewrite history), its totals, the card's brand "
+        "and last four, and its status (`pending`, `requires_action`, `succeeded`, `failed`, "
+        "`canceled`, `refunded`). Pass `nextCursor` back as `cursor` for the next page; it is "
+        "`null` on the last page.",
+        tag="history",
+        request=(
+            Example("first page", {"limit": 20}),
+            Example("next page", {"limit": 20, "cursor": _CURSOR}),
+        ),
+        success={
+            "view-purchases-resp-success": (
+                Example(
+                    "one purchase",
+                    views.body(views.history_view([SAMPLE_PURCHASE], None)),
+                ),
+            )
+        },
+        failures=(
+            ("bad_request", "The cursor is not one this service gave out."),
+            *COMMON_FAILURES,
+        ),
+    ),
+}
