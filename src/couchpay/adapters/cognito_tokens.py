@@ -29,10 +29,6 @@ class JwksUnavailable(RuntimeError):
     """The pool's key set could not be fetched: not the token's fault, so not Unauthorized."""
 
 
-def cognito_issuer(region: str, user_pool_id: str) -> str:
-    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
-
-
 class CognitoTokens(TokenVerifier):
     def __init__(
         self,

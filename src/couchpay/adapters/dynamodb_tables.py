@@ -110,7 +110,6 @@ TABLES: tuple[Table, ...] = (
     WEBHOOK_EVENTS,
     CONNECTIONS,
 )
-STORE_TABLES = tuple(t for t in TABLES if t is not CONNECTIONS)
 
 
 # boto3 ------------------------------------------------------------------------------------

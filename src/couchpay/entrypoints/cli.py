@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "couchpay.entrypoints.cli_payments",
     "couchpay.entrypoints.cli_catalog",
     "couchpay.entrypoints.cli_ops",
+    "couchpay.entrypoints.cli_offline_stripe",
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from couchpay.domain.purchases import Purchase
 from couchpay.ports.notifier import Notifier
-from couchpay.service.purchases import PurchaseOutcome
+from couchpay.service.exactly_once import PurchaseOutcome
 from couchpay.wire import views
 from couchpay.wire.protocol import reply
 from couchpay.wire.routes import outcome_reply

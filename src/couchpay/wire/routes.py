@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from couchpay.domain.purchases import unpaid_reason
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.service import cards, purchases, queries
+from couchpay.service import cards, exactly_once, queries
 from couchpay.service.checkout import CartItem, CartRequest
 from couchpay.service.context import Services
 from couchpay.wire import messages as m
@@ -70,7 +70,7 @@ def _delete(svc: Services, user_id: str, msg: m.CardRef, rid: str | None) -> Rep
     return "delete-credit-card-resp-success", views.card_deleted(card)
 
 
-def outcome_reply(outcome: purchases.PurchaseOutcome) -> Reply:
+def outcome_reply(outcome: exactly_once.PurchaseOutcome) -> Reply:
     """The reply a purchase's current state gets (also pushed when it settles later)."""
     p = outcome.purchase
     if p.status is PurchaseStatus.REQUIRES_ACTION:
@@ -88,11 +88,11 @@ def _purchase(svc: Services, user_id: str, msg: m.PurchaseRequest, rid: str | No
         payment_method_id=m.payment_method_id(msg.stripe_payment),
         save_card=msg.save_card,
     )
-    return outcome_reply(purchases.purchase_request(svc, user_id, rid, cart))
+    return outcome_reply(exactly_once.purchase_request(svc, user_id, rid, cart))
 
 
 def _confirm(svc: Services, user_id: str, msg: m.ConfirmPurchase, rid: str | None) -> Reply:
-    return outcome_reply(purchases.confirm_purchase(svc, user_id, msg.transaction_id))
+    return outcome_reply(exactly_once.confirm_purchase(svc, user_id, msg.transaction_id))
 
 
 def _history(svc: Services, user_id: str, msg: m.PurchaseHistory, rid: str | None) -> Reply:

@@ -15,7 +15,7 @@ from couchpay.domain.errors import (
 from couchpay.domain.pricing import CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.service.purchases import PurchaseOutcome
+from couchpay.service.exactly_once import PurchaseOutcome
 from couchpay.wire import views
 from couchpay.wire.protocol import error_message
 from couchpay.wire.routes import outcome_reply

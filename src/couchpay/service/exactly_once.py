@@ -1,7 +1,23 @@
-"""Use case B: a purchase, exactly once per (user, requestId).
+"""Use case B, exactly once: one charge per (user, requestId), whatever fails halfway.
 
-The record is claimed in our store (``pending``) before Stripe is called, and settled after.
-A second copy of the same request never reaches Stripe: it reads the first one's outcome."""
+The record is claimed in our store (``pending``, a unique ``(user, requestId)``) before Stripe is
+called, and settled after. What happens when something fails mid-purchase (README, "When things
+fail mid-purchase", has the long version; tests/faults proves each line):
+
+* the same requestId twice (retry, double click, two tabs, reconnect): one claim wins and alone
+  calls Stripe; every other copy waits for and returns the winner's outcome; a different cart under
+  the same requestId is ``request_id_reused``;
+* Stripe 5xx / 429 / reset / timeout / answer lost: retried with the same Stripe idempotency key
+  ``purchase-<transactionId>``, so Stripe replays its first result instead of charging again;
+* Stripe unreachable: the record stays ``pending`` and the fan hears ``payment_processing``, never
+  "failed"; a webhook or reconcile settles it from Stripe's side;
+* killed after the claim, before Stripe: reconcile finds no PaymentIntent and settles it
+  ``failed`` / ``not_charged`` (couchpay never charges later on its own);
+* killed after Stripe charged: the webhook, or reconcile (by our transaction id in the
+  PaymentIntent's metadata), settles it ``succeeded``;
+* confirm-purchase and the webhook together: both re-read Stripe; a conditional write lets exactly
+  one move the record, and only that one tells the fan.
+"""
 
 from __future__ import annotations
 
