@@ -9,6 +9,7 @@ import pytest
 
 from couchpay.adapters.sqlite_store import SqliteStore
 from couchpay.ports.store import Store
+from tests.contract.holds_contract import TestHoldsContract  # noqa: F401 - collected
 from tests.contract.store_contract import TestStoreContract  # noqa: F401 - collected
 from tests.unit.fakes import MemoryStore
 

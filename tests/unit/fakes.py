@@ -17,6 +17,7 @@ from couchpay.domain.errors import (
     CardNotValid,
     GatewayUnavailable,
     NotFound,
+    SoldOut,
 )
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
@@ -27,7 +28,7 @@ from couchpay.ports.gateway import (
     RefundResult,
     SetupIntentResult,
 )
-from couchpay.ports.store import Store
+from couchpay.ports.store import SETTLED_FIELDS, Store
 from couchpay.ports.stored_keys import dt_out
 
 
@@ -42,6 +43,7 @@ class MemoryStore(Store):
         self.purchases: dict[str, Purchase] = {}
         self.refunds: dict[str, Refund] = {}
         self.events: set[str] = set()
+        self.held: dict[str, int] = {}
 
     def _check_dt(self, *values: datetime) -> None:
         if any(v.tzinfo is None for v in values):
@@ -103,7 +105,9 @@ class MemoryStore(Store):
     def _all_items(self) -> list[CatalogItem]:
         return list(self.items.values())
 
-    def _insert_purchase(self, purchase: Purchase) -> bool:
+    def _insert_purchase(
+        self, purchase: Purchase, holds: dict[str, int], capacities: dict[str, int]
+    ) -> bool:
         self._check_dt(purchase.created_at, purchase.updated_at)
         purchase = replace(
             purchase,
@@ -113,8 +117,15 @@ class MemoryStore(Store):
         with self.lock:
             if self.get_purchase_by_request(purchase.user_id, purchase.request_id) is not None:
                 return False
+            if any(self.held.get(i, 0) + q > capacities[i] for i, q in holds.items()):
+                raise SoldOut()
+            for item_id, qty in holds.items():
+                self.held[item_id] = self.held.get(item_id, 0) + qty
             self.purchases[purchase.transaction_id] = purchase
             return True
+
+    def held_units(self) -> dict[str, int]:
+        return dict(self.held)
 
     def get_purchase(self, transaction_id: str) -> Purchase | None:
         return self.purchases.get(transaction_id)
@@ -139,12 +150,16 @@ class MemoryStore(Store):
         ]
         return sorted(found, key=lambda p: (p.updated_at, p.transaction_id))[:limit]
 
-    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
+    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
         with self.lock:
             current = self.purchases.get(purchase.transaction_id)
             if current is None or current.status is not expected:
                 return False
-            self.purchases[purchase.transaction_id] = purchase
+            self.purchases[purchase.transaction_id] = replace(
+                current, **{name: getattr(purchase, name) for name in SETTLED_FIELDS}
+            )
+            for item_id, delta in deltas.items():
+                self.held[item_id] = self.held.get(item_id, 0) + delta
             return True
 
     def _purchases_newest_first(

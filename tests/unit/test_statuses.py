@@ -60,3 +60,12 @@ def test_wallet_lists_usable_cards_default_first_then_newest() -> None:
         card("declined", 12, 2030, 12, status=CardStatus.ERROR),
     ]
     assert [c.card_id for c in wallet_order(cards, "default", NOW)] == ["default", "new", "old"]
+
+
+def test_a_queued_purchase_goes_to_stripe_or_fails_never_back() -> None:
+    assert can_move(P.QUEUED, P.PENDING)
+    assert can_move(P.QUEUED, P.FAILED)
+    assert not can_move(P.PENDING, P.QUEUED)
+    assert not P.QUEUED.settled
+    assert P.QUEUED.holds_units and P.SUCCEEDED.holds_units
+    assert not P.FAILED.holds_units and not P.CANCELED.holds_units

@@ -212,6 +212,28 @@ class DynamoDbTables:
             }
         }
 
+    def _update_op(
+        self,
+        table: tables.Table,
+        key: rows.Item,
+        update: str,
+        values: rows.Item,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One Update of a TransactWriteItems request."""
+        op: dict[str, Any] = {
+            "TableName": self.name(table),
+            "Key": rows.wire(key),
+            "UpdateExpression": update,
+            "ExpressionAttributeValues": rows.wire(values),
+        }
+        if condition is not None:
+            op["ConditionExpression"] = condition
+        if names:
+            op["ExpressionAttributeNames"] = names
+        return {"Update": op}
+
     def _transact(self, items: list[Any]) -> None:
         """TransactWriteItems, retried while another transaction holds one of the items."""
         from botocore.exceptions import ClientError

@@ -26,6 +26,13 @@ from couchpay.ports.stored_keys import dt_out
 Item = dict[str, Any]
 R = TypeVar("R")
 CATALOG_PARTITION = "items"
+HOLDS_PARTITION = "holds"
+"""Held units live beside the catalog, one item per limited item: ``{catalog: "holds", item_id,
+held}``; the operator's catalog writes never touch them."""
+
+
+def holds_key(item_id: str) -> Item:
+    return {"catalog": HOLDS_PARTITION, "item_id": item_id}
 
 
 def sort_key(at: datetime, record_id: str) -> str:

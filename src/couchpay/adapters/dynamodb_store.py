@@ -11,7 +11,6 @@ operator look-ups. Nothing scans. The plumbing (settings, client, primitives) is
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -21,25 +20,25 @@ from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_client import (
     DynamoDbSettings,
     DynamoDbStoreError,
-    DynamoDbTables,
     _code,
     _reasons,
     create_missing_tables,
     make_client,
 )
+from couchpay.adapters.dynamodb_purchases import DynamoDbPurchases
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import NotFound
-from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys as stored
 from couchpay.ports.store import Store
 
+_P = PurchaseStatus
 __all__ = ["DynamoDbSettings", "DynamoDbStore", "create_missing_tables", "make_client"]
 
 
-class DynamoDbStore(DynamoDbTables, Store):
+class DynamoDbStore(DynamoDbPurchases, Store):
     @classmethod
     def from_url(cls, url: str) -> DynamoDbStore:
         return cls(DynamoDbSettings.from_url(url))
@@ -166,108 +165,6 @@ class DynamoDbStore(DynamoDbTables, Store):
             ConsistentRead=True,
         )
         return [rows.record(CatalogItem, i) for i in found]
-
-    # purchases -----------------------------------------------------------------------------
-    def _insert_purchase(self, purchase: Purchase) -> bool:
-        from botocore.exceptions import ClientError
-
-        claim = {k: getattr(purchase, k) for k in ("user_id", "request_id", "transaction_id")}
-        items: list[Any] = [
-            self._put_op(tables.PURCHASE_REQUESTS, claim, "attribute_not_exists(user_id)"),
-            self._put_op(
-                tables.PURCHASES,
-                rows.purchase_item(purchase),
-                "attribute_not_exists(transaction_id)",
-            ),
-        ]
-        try:
-            self._transact(items)
-        except ClientError as exc:
-            reasons = _reasons(exc)
-            if not reasons or reasons[0] != "ConditionalCheckFailed":
-                raise DynamoDbStoreError(f"claim_purchase failed: {reasons}") from exc
-            return False
-        return True
-
-    def get_purchase(self, transaction_id: str) -> Purchase | None:
-        item = self._get(tables.PURCHASES, {"transaction_id": transaction_id})
-        return rows.record(Purchase, item) if item is not None else None
-
-    def get_purchase_by_request(self, user_id: str, request_id: str) -> Purchase | None:
-        claim = self._get(tables.PURCHASE_REQUESTS, {"user_id": user_id, "request_id": request_id})
-        return self.get_purchase(claim["transaction_id"]) if claim is not None else None
-
-    def get_purchase_by_intent(self, payment_intent_id: str) -> Purchase | None:
-        keys = self._query(
-            TableName=self.name(tables.PURCHASES),
-            IndexName="by_intent",
-            KeyConditionExpression="payment_intent_id = :p",
-            ExpressionAttributeValues=rows.wire({":p": payment_intent_id}),
-        )
-        for key in keys:
-            purchase = self.get_purchase(key["transaction_id"])
-            if purchase is not None and purchase.payment_intent_id == payment_intent_id:
-                return purchase
-        return None
-
-    def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
-        before = stored.dt_out(updated_before)
-        keys: list[rows.Item] = []
-        for status in (PurchaseStatus.PENDING, PurchaseStatus.REQUIRES_ACTION):
-            found = self._query(
-                TableName=self.name(tables.PURCHASES),
-                IndexName="unsettled",
-                KeyConditionExpression="unsettled_status = :s AND updated_key < :before",
-                ExpressionAttributeValues=rows.wire({":s": status.value, ":before": before}),
-                Limit=max(limit, 1),
-            )
-            keys += itertools.islice(found, limit)
-        keys.sort(key=lambda k: str(k["updated_key"]))
-        wanted = [{"transaction_id": k["transaction_id"]} for k in keys[:limit]]
-        fresh = [rows.record(Purchase, i) for i in self._batch_get(tables.PURCHASES, wanted)]
-        still = [
-            p for p in fresh if not p.status.settled and stored.dt_out(p.updated_at) < before
-        ]  # the index lags the table: trust only the consistent read
-        return sorted(still, key=lambda p: (p.updated_at, p.transaction_id))
-
-    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
-        fields = rows.settled_fields(purchase)
-        sets = [k for k, v in fields.items() if v is not None]
-        removes = [k for k, v in fields.items() if v is None]
-        update = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)
-        if removes:
-            update += " REMOVE " + ", ".join(f"#{k}" for k in removes)
-        values = {f":{k}": fields[k] for k in sets}
-        values[":expected"] = PurchaseStatus(expected).value
-        found = self._conditional(
-            "update_item",
-            TableName=self.name(tables.PURCHASES),
-            Key=rows.wire({"transaction_id": purchase.transaction_id}),
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(transaction_id) AND #status = :expected",
-            ExpressionAttributeNames={f"#{k}": k for k in fields},
-            ExpressionAttributeValues=rows.wire(values),
-        )
-        return found is not None
-
-    def _purchases_newest_first(
-        self, user_id: str, before: tuple[str, str] | None, count: int
-    ) -> list[Purchase]:
-        condition = "user_id = :u"
-        values: rows.Item = {":u": user_id}
-        if before is not None:
-            created_at, transaction_id = before
-            condition += " AND created_key < :after"
-            values[":after"] = f"{created_at}#{transaction_id}"
-        found = self._query(
-            TableName=self.name(tables.PURCHASES),
-            IndexName="by_user",
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=rows.wire(values),
-            ScanIndexForward=False,
-            Limit=count,
-        )
-        return [rows.record(Purchase, item) for item in itertools.islice(found, count)]
 
     # refunds -------------------------------------------------------------------------------
     def _insert_refund(self, refund: Refund) -> bool:

@@ -102,6 +102,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX refunds_by_purchase ON refunds (transaction_id, created_at)",
     ),
+    # 3: showtime: limited items (capacity) and the units their open and paid purchases hold
+    (
+        "ALTER TABLE catalog_items ADD COLUMN capacity INTEGER CHECK (capacity >= 0)",
+        """CREATE TABLE item_holds (
+            item_id TEXT PRIMARY KEY REFERENCES catalog_items (item_id),
+            held    INTEGER NOT NULL
+        )""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

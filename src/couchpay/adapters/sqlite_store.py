@@ -8,17 +8,14 @@ WAL journal, ``synchronous=NORMAL``, a busy timeout, foreign keys on. Nothing is
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from datetime import datetime
-from pathlib import Path
 
 from couchpay.adapters import sqlite_rows as rows
-from couchpay.adapters.sqlite_schema import enable_wal, migrate
+from couchpay.adapters.sqlite_connections import SqliteConnections
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
-from couchpay.domain.errors import NotFound
+from couchpay.domain.errors import NotFound, SoldOut
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
@@ -32,68 +29,9 @@ CLAIM_PURCHASE = rows.insert_sql(Purchase, "purchases", conflict="user_id, reque
 CLAIM_REFUND = rows.insert_sql(Refund, "refunds", conflict="refund_key")
 UPDATE_REFUND = rows.update_sql(Refund, "refunds")
 
-BUSY_TIMEOUT_MS = 10_000
 
-
-class SqliteStore(Store):
+class SqliteStore(SqliteConnections, Store):
     fast_reads = True
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._closed = False
-        migrate(self._conn())
-
-    # connections ---------------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,  # used by its own thread only; close() may run elsewhere
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        enable_wal(conn, BUSY_TIMEOUT_MS / 1000)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        return conn
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if self._closed:
-            raise RuntimeError("the store is closed")
-        if conn is None:
-            with self._lock:
-                if self._closed:
-                    raise RuntimeError("the store is closed")
-                conn = self._open()
-                self._all.append(conn)
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding the database's write lock from its first statement."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            conns, self._all = self._all, []
-        for conn in conns:
-            with suppress(sqlite3.Error):  # e.g. busy in another thread: nothing more to do
-                conn.close()
 
     # users ---------------------------------------------------------------------------------
     def _user(self, conn: sqlite3.Connection, user_id: str) -> User | None:
@@ -196,9 +134,33 @@ class SqliteStore(Store):
         return [rows.from_row(CatalogItem, row) for row in found]
 
     # purchases -----------------------------------------------------------------------------
-    def _insert_purchase(self, purchase: Purchase) -> bool:
+    def _insert_purchase(
+        self, purchase: Purchase, holds: dict[str, int], capacities: dict[str, int]
+    ) -> bool:
         with self._write() as conn:
-            return conn.execute(CLAIM_PURCHASE, rows.to_params(purchase)).rowcount == 1
+            if conn.execute(CLAIM_PURCHASE, rows.to_params(purchase)).rowcount != 1:
+                return False
+            for item_id, qty in sorted(holds.items()):
+                row = conn.execute(
+                    "SELECT held FROM item_holds WHERE item_id = ?", (item_id,)
+                ).fetchone()
+                held = row["held"] if row is not None else 0
+                if held + qty > capacities[item_id]:
+                    raise SoldOut()  # rolls the whole claim back
+                self._add_held(conn, item_id, qty)
+            return True
+
+    @staticmethod
+    def _add_held(conn: sqlite3.Connection, item_id: str, delta: int) -> None:
+        conn.execute(
+            "INSERT INTO item_holds (item_id, held) VALUES (?, ?)"
+            " ON CONFLICT (item_id) DO UPDATE SET held = held + excluded.held",
+            (item_id, delta),
+        )
+
+    def held_units(self) -> dict[str, int]:
+        found = self._conn().execute("SELECT item_id, held FROM item_holds")
+        return {row["item_id"]: row["held"] for row in found}
 
     def get_purchase(self, transaction_id: str) -> Purchase | None:
         row = (
@@ -229,9 +191,10 @@ class SqliteStore(Store):
 
     def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
         found = self._conn().execute(
-            "SELECT * FROM purchases WHERE status IN (?, ?) AND updated_at < ?"
+            "SELECT * FROM purchases WHERE status IN (?, ?, ?) AND updated_at < ?"
             " ORDER BY updated_at, transaction_id LIMIT ?",
             (
+                PurchaseStatus.QUEUED.value,
                 PurchaseStatus.PENDING.value,
                 PurchaseStatus.REQUIRES_ACTION.value,
                 stored.dt_out(updated_before),
@@ -240,11 +203,15 @@ class SqliteStore(Store):
         )
         return [rows.from_row(Purchase, row) for row in found]
 
-    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
+    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
         params = rows.to_params(purchase)
         params["expected"] = PurchaseStatus(expected).value
         with self._write() as conn:
-            return conn.execute(rows.SETTLE_PURCHASE, params).rowcount == 1
+            if conn.execute(rows.SETTLE_PURCHASE, params).rowcount != 1:
+                return False
+            for item_id, delta in sorted(deltas.items()):
+                self._add_held(conn, item_id, delta)
+            return True
 
     def _purchases_newest_first(
         self, user_id: str, before: tuple[str, str] | None, count: int

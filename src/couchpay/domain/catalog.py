@@ -20,6 +20,12 @@ class CatalogItem:
     price_cents: int
     shipping_cents: int = 0
     active: bool = True
+    capacity: int | None = None
+    """Units that may ever be sold (meet-and-greet slots, numbered posters); None: unlimited.
+    The store counts the units held by open and paid purchases; they are never oversold."""
+
+    def remaining(self, held: int) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - held)
 
 
 DEMO_CATALOG: tuple[CatalogItem, ...] = (

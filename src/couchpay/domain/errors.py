@@ -16,11 +16,14 @@ and a user-safe sentence. ``protocol.py`` is the only place these become replies
     ├── ItemUnavailable            item_unavailable
     ├── PriceMismatch              price_mismatch
     ├── RequestIdReused            request_id_reused  same requestId, different purchase
+    ├── SoldOut                    sold_out          a limited item has no units left
+    ├── Busy                       busy              the line to Stripe is full / too long
     ├── AuthenticationIncomplete   authentication_incomplete  3-D Secure not finished
     └── PaymentError               (gateway errors, mapped at the Stripe boundary)
         ├── CardDeclined           Stripe's code, e.g. card_declined, expired_card
         ├── PaymentRejected        Stripe refused the request (invalid_request, idempotency)
         └── GatewayUnavailable     payment_processing: outcome unknown (timeout, 5xx, network)
+            └── GatewayBusy        stripe_busy: Stripe answered 429, the request was not run
 """
 
 from __future__ import annotations
@@ -97,6 +100,19 @@ class RequestIdReused(CouchpayError):
     default_message = "This requestId was already used for a different purchase."
 
 
+class SoldOut(CouchpayError):
+    code = "sold_out"
+    default_message = "Sorry, that is sold out."
+
+
+class Busy(CouchpayError):
+    code = "busy"
+    default_message = (
+        "Too many fans are paying right now and the wait would be too long; you were not "
+        "charged. Please try again in a few minutes."
+    )
+
+
 class AuthenticationIncomplete(CouchpayError):
     code = "authentication_incomplete"
     default_message = "The card's 3-D Secure check is not finished yet."
@@ -130,3 +146,9 @@ class PaymentRejected(PaymentError):
 class GatewayUnavailable(PaymentError):
     code = "payment_processing"
     default_message = "The payment is still being processed; you will not be charged twice."
+
+
+class GatewayBusy(GatewayUnavailable):
+    """Stripe's rate limit (HTTP 429): the request was not run; retry later with the same key."""
+
+    code = "stripe_busy"

@@ -19,6 +19,8 @@ class PurchaseLine:
     unit_price_cents: int
     quantity: int
     shipping_cents: int = 0
+    limited: bool = False
+    """The item had a capacity when bought: this line holds ``quantity`` of its units."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,15 @@ class Purchase:
             if stripe_response is not None
             else self.stripe_response,
         )
+
+
+def held_units(p: Purchase) -> dict[str, int]:
+    """Units of limited items this purchase holds while its status holds units."""
+    held: dict[str, int] = {}
+    for line in p.items:
+        if line.limited:
+            held[line.item_id] = held.get(line.item_id, 0) + line.quantity
+    return held
 
 
 def unpaid_reason(p: Purchase) -> tuple[str, str] | None:

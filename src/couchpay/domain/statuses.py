@@ -14,6 +14,8 @@ class CardStatus(StrEnum):
 
 
 class PurchaseStatus(StrEnum):
+    QUEUED = "queued"
+    """Claimed and waiting in the line for Stripe; never sent to Stripe yet."""
     PENDING = "pending"
     REQUIRES_ACTION = "requires_action"
     SUCCEEDED = "succeeded"
@@ -23,11 +25,19 @@ class PurchaseStatus(StrEnum):
 
     @property
     def settled(self) -> bool:
-        return self not in (PurchaseStatus.PENDING, PurchaseStatus.REQUIRES_ACTION)
+        return self not in _OPEN
+
+    @property
+    def holds_units(self) -> bool:
+        """Limited items' units stay held while a purchase is open and once it is paid; they
+        are released when it fails or is canceled (a refund does not put a slot back on sale)."""
+        return self not in (PurchaseStatus.FAILED, PurchaseStatus.CANCELED)
 
 
 _P = PurchaseStatus
+_OPEN = frozenset({_P.QUEUED, _P.PENDING, _P.REQUIRES_ACTION})
 PURCHASE_TRANSITIONS: dict[PurchaseStatus, frozenset[PurchaseStatus]] = {
+    _P.QUEUED: frozenset({_P.PENDING, _P.REQUIRES_ACTION, _P.SUCCEEDED, _P.FAILED}),
     _P.PENDING: frozenset({_P.REQUIRES_ACTION, _P.SUCCEEDED, _P.FAILED, _P.CANCELED}),
     _P.REQUIRES_ACTION: frozenset({_P.SUCCEEDED, _P.FAILED, _P.CANCELED}),
     _P.SUCCEEDED: frozenset({_P.REFUNDED}),

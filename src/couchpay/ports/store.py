@@ -11,13 +11,13 @@ row and item from the dataclass fields, so no store lists a record's fields by h
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
-from couchpay.domain.errors import BadRequest
-from couchpay.domain.purchases import Purchase
+from couchpay.domain.errors import BadRequest, SoldOut
+from couchpay.domain.purchases import Purchase, held_units
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys
@@ -112,9 +112,21 @@ class Store(ABC):
         """Every catalog item, in any order."""
 
     # purchases -----------------------------------------------------------------------------
-    def claim_purchase(self, purchase: Purchase) -> tuple[Purchase, bool]:
-        """Insert unless (user_id, request_id) exists. Returns (stored record, True if ours)."""
-        if self._insert_purchase(purchase):
+    def claim_purchase(
+        self, purchase: Purchase, capacities: Mapping[str, int] | None = None
+    ) -> tuple[Purchase, bool]:
+        """Insert unless (user_id, request_id) exists. Returns (stored record, True if ours).
+
+        A new claim also holds the units of its limited lines (``PurchaseLine.limited``), in the
+        same atomic write, never past ``capacities[item_id]``: SoldOut, and nothing written,
+        when they are not all there."""
+        holds = held_units(purchase) if purchase.status.holds_units else {}
+        caps = dict(capacities or {})
+        if any(item not in caps for item in holds):
+            raise ValueError("a limited line needs its item's capacity")
+        if any(qty > caps[item] for item, qty in holds.items()):
+            raise SoldOut()
+        if self._insert_purchase(purchase, holds, caps):
             return purchase, True
         existing = self.get_purchase_by_request(purchase.user_id, purchase.request_id)
         if existing is None:  # the claim exists, so its record does: rows never go away
@@ -122,9 +134,16 @@ class Store(ABC):
         return existing, False
 
     @abstractmethod
-    def _insert_purchase(self, purchase: Purchase) -> bool:
+    def _insert_purchase(
+        self, purchase: Purchase, holds: dict[str, int], capacities: dict[str, int]
+    ) -> bool:
         """Insert the record (and its ``(user_id, request_id)`` claim) atomically, unless the
-        claim exists; False when it did."""
+        claim exists (False, nothing held). With it, add ``holds`` to each item's held units,
+        none past its capacity: raise SoldOut (and write nothing) if one would be."""
+
+    @abstractmethod
+    def held_units(self) -> dict[str, int]:
+        """Units held per limited item (by open and paid purchases)."""
 
     @abstractmethod
     def get_purchase(self, transaction_id: str) -> Purchase | None: ...
@@ -137,12 +156,22 @@ class Store(ABC):
 
     @abstractmethod
     def list_unsettled_purchases(self, updated_before: datetime, limit: int) -> list[Purchase]:
-        """``pending`` and ``requires_action`` purchases last written before ``updated_before``,
-        oldest first."""
+        """``queued``, ``pending`` and ``requires_action`` purchases last written before
+        ``updated_before``, oldest first."""
+
+    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
+        """Write ``purchase``'s SETTLED_FIELDS only if the stored status is still ``expected``.
+        Moving out of a status that holds units (into failed / canceled) releases the limited
+        lines' units in the same write; moving back into one (Stripe says a failed purchase was
+        paid after all) holds them again, capacity or not: a paid fan keeps their slot."""
+        before, after = expected.holds_units, purchase.status.holds_units
+        sign = 0 if before == after else (1 if after else -1)
+        deltas = {item: sign * qty for item, qty in held_units(purchase).items()} if sign else {}
+        return self._settle(purchase, expected, deltas)
 
     @abstractmethod
-    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
-        """Write ``purchase`` only if the stored status is still ``expected``."""
+    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
+        """The compare-and-set of ``settle_purchase``, with ``deltas`` added to held units."""
 
     def list_purchases(
         self, user_id: str, limit: int, cursor: str | None
