@@ -14,10 +14,5 @@ from couchpay.service.context import Services
 
 
 def services(store: Store, gateway: PaymentGateway, **parts: Any) -> Services:
-    """``bootstrap.build`` over the default configuration (nothing read from the environment);
-    ``duplicate_wait_seconds`` may be given here too."""
-    wait = parts.pop("duplicate_wait_seconds", None)
-    config = Config(data_dir=Path("unused"))
-    if wait is not None:
-        config = Config(data_dir=Path("unused"), duplicate_wait_seconds=wait)
-    return bootstrap.build(config, store=store, gateway=gateway, **parts)
+    """``bootstrap.build`` over the default configuration (nothing read from the environment)."""
+    return bootstrap.build(Config(data_dir=Path("unused")), store=store, gateway=gateway, **parts)

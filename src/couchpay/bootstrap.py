@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,8 +21,10 @@ from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
 from couchpay.ports.gateway import PaymentGateway
 from couchpay.ports.identity import TokenVerifier
+from couchpay.ports.metrics import Metrics
 from couchpay.ports.notifier import Notifier, NullNotifier
 from couchpay.ports.store import Store
+from couchpay.service.admission import Line, LineSettings
 from couchpay.service.catalog_admin import seed_if_fresh
 from couchpay.service.context import Pricing, Services, utc_now
 from couchpay.wire.push import PushNotifier, Transport
@@ -135,7 +136,8 @@ def build(
     notifier: Notifier | None = None,
     stripe_api_base: str | None = None,
     now: Callable[[], datetime] = utc_now,
-    sleep: Callable[[float], None] = time.sleep,
+    line: Line | None = None,
+    metrics: Metrics | None = None,
     seed_catalog: bool = False,
 ) -> Services:
     """The services for ``config``. A part that is not given is made from ``config`` (the store
@@ -148,8 +150,8 @@ def build(
         notifier=notifier or NullNotifier(),
         pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
         now=now,
-        duplicate_wait_seconds=config.duplicate_wait_seconds,
-        sleep=sleep,
+        line=line,
+        metrics=metrics or Metrics(),
         failpoint=config.failpoint,
     )
     if seed_catalog:
@@ -157,10 +159,21 @@ def build(
     return services
 
 
-def start(config: Config, transport: Transport | None = None) -> Runtime:
+def build_line(config: Config) -> Line:
+    return Line(
+        LineSettings(
+            rate=config.line_rate,
+            max_length=config.line_max,
+            max_wait_seconds=config.line_max_wait_seconds,
+        )
+    )
+
+
+def start(config: Config, transport: Transport | None = None, *, with_line: bool = True) -> Runtime:
     """``couchpay serve`` (and the Lambda runtime): the services, sign-in and, offline, an
     embedded offline Stripe. ``transport``: how pushes reach users' sockets (default: this
-    process's own connections)."""
+    process's own connections). ``with_line``: an admission line in this process (the local
+    server runs it; see ``entrypoints.line_runner``)."""
     closers: list[Callable[[], None]] = []
     config.data_dir.mkdir(parents=True, exist_ok=True)
     api_base = config.stripe_api_base
@@ -185,11 +198,19 @@ def start(config: Config, transport: Transport | None = None) -> Runtime:
     store = build_store(config)
     closers.append(store.close)
     connections = LocalConnections()
+    line = build_line(config) if with_line else None
+    metrics = Metrics()
+    if with_line:
+        from couchpay.adapters.prometheus_metrics import PrometheusMetrics
+
+        metrics = PrometheusMetrics(line)
     services = build(
         config,
         store=store,
         notifier=PushNotifier(transport or connections),
         stripe_api_base=api_base,
+        line=line,
+        metrics=metrics,
         seed_catalog=True,
     )
     return Runtime(

@@ -2,6 +2,10 @@
 
 async with await CouchpayClient.connect("ws://127.0.0.1:8000/ws", token) as c:
     reply = await c.call("get-items")
+
+``call`` returns a request's final reply: while a purchase waits in line the service sends
+``purchase-request-resp-queued`` frames first; the client keeps them in ``queued[requestId]``
+(the places, in order) and waits on for the outcome.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from urllib.parse import quote
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+QUEUED = "purchase-request-resp-queued"
+
 
 class CouchpayClient:
     def __init__(self, conn: ClientConnection) -> None:
         self._conn = conn
         self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self.pushed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.queued: dict[str, list[dict[str, Any]]] = {}
+        """requestId -> the ``purchase-request-resp-queued`` messages it got, in order."""
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -38,8 +46,9 @@ class CouchpayClient:
         request_id: str | None = None,
         timeout: float = 60.0,
     ) -> dict[str, Any]:
-        """Send one request and wait for the reply with the same requestId (replies to
-        several copies of one requestId are handed out in order)."""
+        """Send one request and wait for its final reply, the next one with the same requestId
+        that is not ``purchase-request-resp-queued`` (replies to several copies of one requestId
+        are handed out in order)."""
         rid = request_id or str(uuid.uuid4())
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(rid, []).append(future)
@@ -63,12 +72,18 @@ class CouchpayClient:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self._conn:
                 reply = json.loads(raw)
+                if reply.get("action") == QUEUED:
+                    self.queued.setdefault(str(reply.get("requestId")), []).append(reply["message"])
+                    continue
                 waiters = self._waiting.get(str(reply.get("requestId")), [])
                 pending = [f for f in waiters if not f.done()]
-                if pending:
-                    pending[0].set_result(reply)
-                else:
+                if not pending:
                     await self.pushed.put(reply)
+                elif _pushed_outcome(reply, pending):
+                    for future in pending:  # the outcome every copy here was told to wait for
+                        future.set_result(reply)
+                else:
+                    pending[0].set_result(reply)
         for waiters in self._waiting.values():
             for future in waiters:
                 if not future.done():
@@ -90,3 +105,12 @@ class CouchpayClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _pushed_outcome(reply: dict[str, Any], pending: list[asyncio.Future[dict[str, Any]]]) -> bool:
+    """Several copies of one purchase wait on this connection, and this reply is a purchase's
+    outcome: copies that were told to wait in line all get it (the service pushes an outcome
+    once per connection, not once per copy)."""
+    return len(pending) > 1 and str(reply.get("action", "")).startswith(
+        ("purchase-request-resp-", "get-payment-intent")
+    )

@@ -42,7 +42,8 @@ class TestHoldsContract:
         got = store.get_item(MEET.item_id)
         assert got is not None and got.capacity == 6 and got.remaining(2) == 4
 
-    def test_never_oversold_by_concurrent_claims(self, store: Store) -> None:
+    def test_never_oversold_by_concurrent_claims(self, racing_store: Store) -> None:
+        store = racing_store
         store.put_item(MEET)
         won = at_once(12, lambda i: claim(store, meet_purchase(i, status=P.QUEUED)))
         assert sum(won) == 5
@@ -80,7 +81,8 @@ class TestHoldsContract:
         assert store.held_units() == {MEET.item_id: 1}
         assert store.get_purchase("tx-001") == busy
 
-    def test_release_and_claim_race_never_oversells(self, store: Store) -> None:
+    def test_release_and_claim_race_never_oversells(self, racing_store: Store) -> None:
+        store = racing_store
         store.put_item(MEET)
         holders = [meet_purchase(i, status=P.QUEUED) for i in range(5)]
         assert all(claim(store, p) for p in holders)

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 STRIPE_SECRET = "sk_test_couchpay_offline"
 REPLY_TIMEOUT = 20.0
+QUEUED = "purchase-request-resp-queued"
 
 
 class SpecClient:
@@ -36,6 +37,7 @@ class SpecClient:
         self.ws = ws
         self.user_id = user_id
         self.unsolicited: list[dict[str, Any]] = []
+        self.places: list[int] = []  # positions in line we were told, if any
 
     @classmethod
     async def connect(cls, server: Any, user_id: str) -> SpecClient:
@@ -53,13 +55,16 @@ class SpecClient:
     async def request(
         self, action: str, message: dict[str, Any], request_id: str | None = None
     ) -> dict[str, Any]:
-        """Send one request; return the reply that echoes its requestId."""
+        """Send one request; return the final reply that echoes its requestId (SPEC B′: a
+        purchase waiting in line is told `purchase-request-resp-queued` first, maybe again)."""
         rid = request_id or str(uuid.uuid4())
         await self.ws.send(json.dumps({"action": action, "message": message, "requestId": rid}))
         async with asyncio.timeout(REPLY_TIMEOUT):
             while True:
                 frame = json.loads(await self.ws.recv())
-                if frame.get("requestId") == rid:
+                if frame.get("requestId") == rid and frame["action"] == QUEUED:
+                    self.places.append(frame["message"]["position"])
+                elif frame.get("requestId") == rid:
                     return frame
                 # Anything else is a push (e.g. a webhook settling a purchase); keep it aside.
                 self.unsolicited.append(frame)

@@ -53,7 +53,6 @@ class Stack:
         return {
             "STRIPE_API_BASE": self.localstripe.api_base,
             "COUCHPAY_DATA_DIR": str(self.data_dir),
-            "COUCHPAY_DUPLICATE_WAIT_SECONDS": "2",
         }
 
     def start(self, failpoint: str | None = None) -> None:

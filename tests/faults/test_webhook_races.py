@@ -130,8 +130,16 @@ async def test_webhooks_twice_and_in_reverse_order_end_right(stack: Stack) -> No
         history = (await client.call("get-user-purchases"))["message"]["purchases"]
         status = {p["transactionId"]: p["status"] for p in history}
         assert (status[paid], status[lost]) == ("succeeded", "failed")
-        assert moves(stack, paid) == ["pending -> requires_action", "requires_action -> succeeded"]
-        assert moves(stack, lost) == ["pending -> requires_action", "requires_action -> failed"]
+        assert moves(stack, paid) == [
+            "queued -> pending",
+            "pending -> requires_action",
+            "requires_action -> succeeded",
+        ]
+        assert moves(stack, lost) == [
+            "queued -> pending",
+            "pending -> requires_action",
+            "requires_action -> failed",
+        ]
         await asyncio.sleep(0.2)
         assert sorted(p["status"] for p in _drain(client)) == ["failed", "succeeded"]
     finally:

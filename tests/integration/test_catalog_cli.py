@@ -67,6 +67,7 @@ def test_list_on_a_fresh_database_shows_the_demo_catalog(run: Run) -> None:
         "priceCents": 10000,
         "shippingCents": 500,
         "active": True,
+        "capacity": None,
     }
 
 
@@ -93,6 +94,7 @@ def test_add_update_deactivate_activate(run: Run, store: SqliteStore) -> None:
         "priceCents": 4500,
         "shippingCents": 700,
         "active": True,
+        "capacity": None,
     }
     assert store.get_item(item_id) is not None
 
@@ -296,3 +298,23 @@ def test_catalog_as_a_separate_process(data_dir: Path) -> None:
     )
     names = [i["name"] for i in json.loads(listed.stdout)]
     assert names.count("Backstage pass") == 1 and len(names) == 4
+
+
+def test_capacity_limits_an_item_and_cannot_go_below_what_is_held(
+    run: Run, store: SqliteStore
+) -> None:
+    code, out, _ = run(
+        "catalog", "add", "Meet and greet, row 1", "--kind", "meet_and_greet",
+        "--price-cents", "5000", "--capacity", "20", "--json",
+    )  # fmt: skip
+    assert code == 0
+    added = json.loads(out)
+    assert added["capacity"] == 20
+    code, out, _ = run("catalog", "update", added["itemId"], "--capacity", "2", "--json")
+    assert code == 0 and json.loads(out)["capacity"] == 2
+    code, _, err = run("catalog", "update", added["itemId"], "--capacity", "two")
+    assert code == 1 and "whole number" in err
+    code, out, _ = run("catalog", "update", added["itemId"], "--unlimited", "--json")
+    assert code == 0 and json.loads(out)["capacity"] is None
+    item = store.get_item(added["itemId"])
+    assert item is not None and item.capacity is None

@@ -30,7 +30,7 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def svc(store: MemoryStore, gateway: FakeGateway) -> Services:
-    config = Config(data_dir=Path("unused"), duplicate_wait_seconds=2)
+    config = Config(data_dir=Path("unused"))
     return bootstrap.build(config, store=store, gateway=gateway, now=lambda: NOW, seed_catalog=True)
 
 

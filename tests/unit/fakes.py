@@ -15,6 +15,7 @@ from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import (
     CardDeclined,
     CardNotValid,
+    GatewayBusy,
     GatewayUnavailable,
     NotFound,
     SoldOut,
@@ -216,6 +217,8 @@ class FakeGateway(PaymentGateway):
         self.calls: list[str] = []
         self.refund_keys: set[str] = set()
         self.down = False
+        self.rate_limited = 0
+        """How many of the next ``pay`` calls answer as Stripe's 429 (nothing done)."""
 
     def card(self, kind: str = OK, fingerprint: str | None = None, **facts: Any) -> str:
         pm_id = f"pm_{next(self.ids)}"
@@ -276,6 +279,9 @@ class FakeGateway(PaymentGateway):
         idempotency_key: str,
     ) -> PaymentIntentResult:
         self._check("pay")
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            raise GatewayBusy()
         kind = self.methods[payment_method_id][1]
         status = {
             THREE_DS: PaymentIntentStatus.REQUIRES_ACTION,

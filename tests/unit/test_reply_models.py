@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from couchpay.domain.catalog import DEMO_CATALOG
+from couchpay.service.admission import Line, LineSettings
 from couchpay.service.context import Services
 from couchpay.wire.protocol import handle_frame
 from couchpay.wire.replies import (
@@ -72,6 +73,11 @@ def every_kind_of_reply(
     gateway.down = True
     send("purchase-request", {"cardId": card_id, "items": CART}, rid="buy-5")  # pending
     gateway.down = False
+    svc.line = Line(LineSettings(rate=1.0), clock=lambda: 0.0)  # one purchase a second, frozen
+    send("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid="line-1")  # goes now
+    queued = send("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid="line-2")
+    assert queued["action"] == "purchase-request-resp-queued"
+    svc.line = None
 
     send("get-user-purchases", {"limit": 2})
     send("get-user-purchases", {"limit": 2, "cursor": "not-a-cursor"})

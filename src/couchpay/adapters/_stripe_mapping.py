@@ -15,6 +15,7 @@ from couchpay.domain.cards import CardFacts
 from couchpay.domain.errors import (
     CardDeclined,
     CardNotValid,
+    GatewayBusy,
     GatewayUnavailable,
     PaymentError,
     PaymentRejected,
@@ -42,7 +43,9 @@ def error_from_stripe(exc: stripe.StripeError) -> PaymentError:
         return PaymentRejected()
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return PaymentRejected(_AUTH_MESSAGE)
-    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
+    if isinstance(exc, stripe.RateLimitError):
+        return GatewayBusy()
+    if isinstance(exc, stripe.APIConnectionError | stripe.APIError):
         return GatewayUnavailable()
     if exc.http_status is not None and exc.http_status < 500:
         return PaymentRejected()

@@ -12,7 +12,7 @@ stack is removed); only ``connections`` rows go away, on disconnect or by TTL.
     cards              card_id                       GSIs by_token, by_status
     catalog            catalog ("items"), item_id    the whole catalog in one small partition
     purchases          transaction_id                GSIs by_user (history), by_intent,
-                                                     unsettled (sparse: queued/pending/requires_action)
+                                                     unsettled (sparse: open purchases)
     purchase_requests  user_id, request_id           the idempotency claim -> transaction_id
     refunds            refund_key                    GSI by_transaction
     webhook_events     event_id

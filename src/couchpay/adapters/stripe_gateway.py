@@ -60,12 +60,16 @@ class StripeGateway(PaymentGateway):
             http_client=stripe.RequestsClient(timeout=timeout_seconds),
         )
 
-    def _retrying(self, call: Callable[[], T]) -> T:
+    def _retrying(self, call: Callable[[], T], *, rate_limit_is_final: bool = False) -> T:
+        """``rate_limit_is_final``: a 429 is raised at once (as GatewayBusy at the boundary) for
+        a caller that paces its own calls (the admission line) instead of sleeping here."""
         for attempt in range(1, self.attempts + 1):
             try:
                 return call()
-            except TRANSIENT:
-                if attempt == self.attempts:
+            except TRANSIENT as exc:
+                if attempt == self.attempts or (
+                    rate_limit_is_final and isinstance(exc, stripe.RateLimitError)
+                ):
                     raise
                 time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -165,7 +169,8 @@ class StripeGateway(PaymentGateway):
             pi = self._retrying(
                 lambda: self._client.v1.payment_intents.create(
                     params, options={"idempotency_key": idempotency_key}
-                )
+                ),
+                rate_limit_is_final=True,
             )
         except stripe.CardError as exc:
             return self._declined(exc)

@@ -89,7 +89,7 @@ def unpaid_reason(p: Purchase) -> tuple[str, str] | None:
         return None
     if p.status is PurchaseStatus.REQUIRES_ACTION:
         return None
-    if p.status is PurchaseStatus.PENDING:
+    if p.status in (PurchaseStatus.PENDING, PurchaseStatus.QUEUED):
         return GatewayUnavailable.code, GatewayUnavailable.default_message
     return (
         p.failure_code or "payment_failed",

@@ -40,6 +40,9 @@ def add_commands(commands: Any) -> None:
     add.add_argument(
         "--shipping-cents", default="0", metavar="CENTS", help="merch only (default 0)"
     )
+    add.add_argument(
+        "--capacity", metavar="UNITS", help="sell at most this many (default: no limit)"
+    )
     add.add_argument("--json", action="store_true", help="print the item as JSON")
     add.set_defaults(run=_add)
 
@@ -51,6 +54,8 @@ def add_commands(commands: Any) -> None:
     update.add_argument("--kind", choices=KIND_CHOICES)
     update.add_argument("--price-cents", metavar="CENTS")
     update.add_argument("--shipping-cents", metavar="CENTS")
+    update.add_argument("--capacity", metavar="UNITS", help="sell at most this many in all")
+    update.add_argument("--unlimited", action="store_true", help="remove the capacity")
     update.add_argument("--json", action="store_true", help="print the item as JSON")
     update.set_defaults(run=_update)
 
@@ -88,6 +93,7 @@ def _add(args: argparse.Namespace, config: Config) -> int:
             args.kind,
             ca.parse_cents("price", args.price_cents),
             ca.parse_cents("shipping", args.shipping_cents),
+            None if args.capacity is None else ca.parse_count("capacity", args.capacity),
         )
         _show(args, item, "added", config.currency)
 
@@ -97,9 +103,11 @@ def _add(args: argparse.Namespace, config: Config) -> int:
 def _update(args: argparse.Namespace, config: Config) -> int:
     from couchpay.service import catalog_admin as ca
 
-    if all(getattr(args, k) is None for k in ("name", "kind", "price_cents", "shipping_cents")):
+    fields = ("name", "kind", "price_cents", "shipping_cents", "capacity")
+    if all(getattr(args, k) is None for k in fields) and not args.unlimited:
         print(
-            "couchpay: nothing to update: give --name, --kind, --price-cents or --shipping-cents",
+            "couchpay: nothing to update: give --name, --kind, --price-cents, --shipping-cents,"
+            " --capacity or --unlimited",
             file=sys.stderr,
         )
         return 2
@@ -114,6 +122,8 @@ def _update(args: argparse.Namespace, config: Config) -> int:
             kind=args.kind,
             price_cents=None if price is None else ca.parse_cents("price", price),
             shipping_cents=None if shipping is None else ca.parse_cents("shipping", shipping),
+            capacity=None if args.capacity is None else ca.parse_count("capacity", args.capacity),
+            unlimited=args.unlimited,
         )
         _show(args, item, "updated", config.currency)
 
@@ -174,6 +184,7 @@ def item_json(item: CatalogItem) -> dict[str, Any]:
         "priceCents": item.price_cents,
         "shippingCents": item.shipping_cents,
         "active": item.active,
+        "capacity": item.capacity,
     }
 
 

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
+from couchpay.entrypoints import line_runner
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
 from couchpay.ratelimit import TokenBucket, parse_limit
 from couchpay.wire import protocol
@@ -29,6 +30,8 @@ from couchpay.wire import protocol
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_IN_FLIGHT_PER_CONNECTION = 8
+WEBHOOK_THREADS = 8
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _conn_ids = itertools.count(1)
@@ -69,22 +72,38 @@ def create_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
         return JSONResponse({"token": runtime.tokens.mint(user_id), "userId": user_id})
 
+    webhook_threads: list[anyio.CapacityLimiter] = []
+
     async def webhook(request: Request) -> Response:
         body = await request.body()
         header = request.headers.get("stripe-signature", "")
-        result = await anyio.to_thread.run_sync(verify_webhook, runtime, body, header)
+        if not webhook_threads:  # threads of its own: never starved by purchases
+            webhook_threads.append(anyio.CapacityLimiter(WEBHOOK_THREADS))
+        result = await anyio.to_thread.run_sync(
+            verify_webhook, runtime, body, header, limiter=webhook_threads[0]
+        )
         return JSONResponse(result.body, status_code=result.status)
+
+    async def metrics(request: Request) -> Response:
+        exposition = getattr(runtime.services.metrics, "exposition", None)
+        if exposition is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return Response(exposition(), media_type=METRICS_CONTENT_TYPE)
 
     async def socket(websocket: WebSocket) -> None:
         await serve_socket(runtime, websocket)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as background:
+            background.start_soon(line_runner.run, runtime.services, runtime.config)
+            yield
+            background.cancel_scope.cancel()
         runtime.close()  # here, not after uvicorn returns: it re-raises SIGTERM on its way out
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
+        Route("/metrics", metrics),
         Route("/config", config),
         Route("/dev/token", dev_token, methods=["POST"]),
         Route("/stripe/webhook", webhook, methods=["POST"]),

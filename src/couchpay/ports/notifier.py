@@ -15,10 +15,32 @@ from couchpay.domain.purchases import Purchase
 
 class Notifier(ABC):
     @abstractmethod
-    def purchase_settled(self, purchase: Purchase) -> None:
-        """``purchase`` reached a final state (or 3-D Secure) outside the fan's own request."""
+    def purchase_settled(self, purchase: Purchase, client_secret: str | None = None) -> None:
+        """``purchase`` reached a final state (or 3-D Secure: then with the PaymentIntent's
+        client secret) outside the fan's own request."""
+
+    @abstractmethod
+    def purchase_queued(
+        self,
+        user_id: str,
+        request_id: str,
+        transaction_id: str,
+        position: int,
+        eta_seconds: int,
+    ) -> None:
+        """A purchase waiting in the line moved (``position`` 1 is next)."""
 
 
 class NullNotifier(Notifier):
-    def purchase_settled(self, purchase: Purchase) -> None:
+    def purchase_settled(self, purchase: Purchase, client_secret: str | None = None) -> None:
+        return None
+
+    def purchase_queued(
+        self,
+        user_id: str,
+        request_id: str,
+        transaction_id: str,
+        position: int,
+        eta_seconds: int,
+    ) -> None:
         return None

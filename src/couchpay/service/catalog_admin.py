@@ -37,7 +37,12 @@ def seed_if_fresh(svc: Services) -> bool:
 
 
 def add_item(
-    svc: Services, name: str, kind: ItemKind | str, price_cents: int, shipping_cents: int = 0
+    svc: Services,
+    name: str,
+    kind: ItemKind | str,
+    price_cents: int,
+    shipping_cents: int = 0,
+    capacity: int | None = None,
 ) -> CatalogItem:
     item = CatalogItem(
         item_id=str(uuid.uuid4()),
@@ -45,6 +50,7 @@ def add_item(
         kind=parse_kind(kind),
         price_cents=check_cents("price", price_cents, MAX_CHARGE_CENTS),
         shipping_cents=check_cents("shipping", shipping_cents),
+        capacity=None if capacity is None else check_capacity(svc, capacity),
     )
     _check(svc, item)
     svc.store.put_item(item)
@@ -59,11 +65,17 @@ def update_item(
     kind: ItemKind | str | None = None,
     price_cents: int | None = None,
     shipping_cents: int | None = None,
+    capacity: int | None = None,
+    unlimited: bool = False,
 ) -> CatalogItem:
-    """Change any of name, kind, price and shipping. Purchases already made keep theirs."""
+    """Change any of name, kind, price, shipping and capacity (``unlimited``: none). Purchases
+    already made keep theirs; a capacity below the units already held or sold is refused."""
     current = get_item(svc, item_id)
-    if name is None and kind is None and price_cents is None and shipping_cents is None:
-        raise BadRequest("Nothing to update: give a new name, kind, price or shipping.")
+    changes = (name, kind, price_cents, shipping_cents, capacity)
+    if all(c is None for c in changes) and not unlimited:
+        raise BadRequest("Nothing to update: give a new name, kind, price, shipping or capacity.")
+    if capacity is not None and unlimited:
+        raise BadRequest("Give a capacity or unlimited, not both.")
     updated = replace(
         current,
         name=current.name if name is None else clean_name(name),
@@ -74,6 +86,11 @@ def update_item(
         shipping_cents=current.shipping_cents
         if shipping_cents is None
         else check_cents("shipping", shipping_cents),
+        capacity=None
+        if unlimited
+        else current.capacity
+        if capacity is None
+        else check_capacity(svc, capacity, item_id),
     )
     _check(svc, updated)
     if updated != current:
@@ -141,6 +158,28 @@ def check_cents(what: str, value: object, maximum: int | None = None) -> int:
     if maximum is not None and value > maximum:
         raise BadRequest(f"The {what} is {value} cents; at most {maximum} cents are allowed.")
     return value
+
+
+MAX_CAPACITY = 10_000_000
+
+
+def check_capacity(svc: Services, capacity: object, item_id: str | None = None) -> int:
+    """Units an item may ever sell: a whole number, not below what is already held or sold."""
+    if not isinstance(capacity, int) or isinstance(capacity, bool):
+        raise BadRequest("capacity must be a whole number of units.")
+    if not 0 <= capacity <= MAX_CAPACITY:
+        raise BadRequest(f"capacity must be between 0 and {MAX_CAPACITY}.")
+    taken = svc.store.held_units().get(item_id, 0) if item_id else 0
+    if capacity < taken:
+        raise BadRequest(f"{taken} units are already held or sold: capacity must be at least that.")
+    return capacity
+
+
+def parse_count(what: str, text: str) -> int:
+    raw = text.strip()
+    if not raw.isdigit():
+        raise BadRequest(f"{what} must be a whole number, like 20.")
+    return int(raw)
 
 
 def parse_cents(what: str, text: str) -> int:

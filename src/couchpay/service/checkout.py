@@ -11,9 +11,11 @@ from couchpay.domain.errors import (
     CardNotValid,
     ItemUnavailable,
     PriceMismatch,
+    SoldOut,
 )
 from couchpay.domain.pricing import MAX_CHARGE_CENTS, CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.domain.statuses import PurchaseStatus
 from couchpay.service.cards import check_facts, save_card
 from couchpay.service.context import Services
 from couchpay.service.customers import ensure_customer
@@ -47,9 +49,20 @@ class PaymentSource:
     last_four: str
 
 
-def check_cart(svc: Services, items: tuple[CartItem, ...]) -> list[CartLine]:
-    """Every item must exist, be on sale, and cost what the client thinks it costs."""
+@dataclass(frozen=True)
+class CheckedCart:
+    lines: list[CartLine]
+    capacities: dict[str, int]
+    """The capacity of each limited item in the cart (the claim holds their units)."""
+
+
+def check_cart(svc: Services, items: tuple[CartItem, ...]) -> CheckedCart:
+    """Every item must exist, be on sale, cost what the client thinks it costs, and (limited
+    items) have enough units left: ``sold_out`` before anything is written or charged. The claim
+    checks the units again, atomically."""
     lines = []
+    wanted_units: dict[str, int] = {}
+    capacities: dict[str, int] = {}
     for wanted in items:
         item = svc.store.get_item(wanted.item_id)
         if item is None or not item.active:
@@ -57,7 +70,35 @@ def check_cart(svc: Services, items: tuple[CartItem, ...]) -> list[CartLine]:
         if item.price_cents != wanted.price_cents:
             raise PriceMismatch(f"The price of {item.name} is now {item.price_cents} cents.")
         lines.append(CartLine(item, wanted.quantity))
-    return lines
+        if item.capacity is not None:
+            capacities[item.item_id] = item.capacity
+            wanted_units[item.item_id] = wanted_units.get(item.item_id, 0) + wanted.quantity
+    if wanted_units:
+        held = svc.store.held_units()
+        for item_id, qty in wanted_units.items():
+            if held.get(item_id, 0) + qty > capacities[item_id]:
+                name = next(line.item.name for line in lines if line.item.item_id == item_id)
+                svc.metrics.sold_out(item_id)
+                raise SoldOut(f"Sorry, {name} is sold out.")
+    return CheckedCart(lines, capacities)
+
+
+def source_of(svc: Services, purchase: Purchase) -> PaymentSource:
+    """What a claimed purchase is paid with, from the records (the card, or the user's Stripe
+    customer for a card typed in once)."""
+    card = svc.store.get_card(purchase.card_id) if purchase.card_id else None
+    if card is not None:
+        customer_id: str | None = card.stripe_customer_id
+    else:
+        user = svc.store.get_user(purchase.user_id)
+        customer_id = user.stripe_customer_id if user else None
+    return PaymentSource(
+        purchase.payment_method_id,
+        customer_id,
+        purchase.card_id,
+        purchase.card_brand,
+        purchase.card_last_four,
+    )
 
 
 def resolve_source(svc: Services, user_id: str, cart: CartRequest) -> PaymentSource:
@@ -110,6 +151,7 @@ def build_purchase(
                 line.item.price_cents,
                 line.quantity,
                 line.item.shipping_cents,
+                limited=line.item.capacity is not None,
             )
             for line in lines
         ),
@@ -121,4 +163,5 @@ def build_purchase(
         created_at=now,
         updated_at=now,
         payment_method_id=source.payment_method_id,
+        status=PurchaseStatus.QUEUED,
     )

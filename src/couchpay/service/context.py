@@ -10,11 +10,10 @@ from fractions import Fraction
 
 from couchpay.domain.pricing import DEFAULT_STREAMING_RATE
 from couchpay.ports.gateway import PaymentGateway
+from couchpay.ports.metrics import Metrics
 from couchpay.ports.notifier import Notifier, NullNotifier
 from couchpay.ports.store import Store
-
-DUPLICATE_WAIT_SECONDS = 20.0
-"""How long a duplicate purchase request waits for the first one to settle, by default."""
+from couchpay.service.admission import Line
 
 
 def utc_now() -> datetime:
@@ -34,7 +33,10 @@ class Services:
     notifier: Notifier = field(default_factory=NullNotifier)
     pricing: Pricing = field(default_factory=Pricing)
     now: Callable[[], datetime] = utc_now
-    duplicate_wait_seconds: float = DUPLICATE_WAIT_SECONDS
-    sleep: Callable[[float], None] = time.sleep
+    metrics: Metrics = field(default_factory=Metrics)
+    line: Line | None = None
+    """The admission line in front of Stripe (``couchpay serve``); None: straight to Stripe."""
+    clock: Callable[[], float] = time.monotonic
+    """For waiting times (the line's)."""
     failpoint: str | None = None
     """Test-only: see service/failpoints.py."""

@@ -5,8 +5,12 @@ called, and settled after. What happens when something fails mid-purchase (READM
 fail mid-purchase", has the long version; tests/faults proves each line):
 
 * the same requestId twice (retry, double click, two tabs, reconnect): one claim wins and alone
-  calls Stripe; every other copy waits for and returns the winner's outcome; a different cart under
-  the same requestId is ``request_id_reused``;
+  calls Stripe; every other copy gets the winner's outcome, or its place in the line while it
+  waits (no copy ever waits in a worker thread); a different cart under the same requestId is
+  ``request_id_reused``;
+* many fans at once (showtime): the claim is ``queued``; the admission line (``admission``) sends
+  purchases to Stripe at the rate Stripe accepts, in arrival order; a 429 puts the purchase back at
+  the front with the same idempotency key; a wait too long is ``busy``, nothing charged;
 * Stripe 5xx / 429 / reset / timeout / answer lost: retried with the same Stripe idempotency key
   ``purchase-<transactionId>``, so Stripe replays its first result instead of charging again;
 * Stripe unreachable: the record stays ``pending`` and the fan hears ``payment_processing``, never
@@ -26,7 +30,9 @@ from dataclasses import dataclass
 from couchpay.domain.errors import (
     AuthenticationIncomplete,
     BadRequest,
+    Busy,
     CardDeclined,
+    GatewayBusy,
     GatewayUnavailable,
     NotFound,
     PaymentRejected,
@@ -34,22 +40,29 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.purchases import Purchase, request_hash
 from couchpay.domain.statuses import PurchaseStatus
+from couchpay.ports.gateway import PaymentIntentResult
 from couchpay.service import failpoints
+from couchpay.service.admission import Ticket, Waiting
 from couchpay.service.checkout import (
     CartRequest,
     PaymentSource,
     build_purchase,
     check_cart,
     resolve_source,
+    source_of,
 )
 from couchpay.service.context import Services
 from couchpay.service.settlement import settle_from_intent, settle_status
+
+_P = PurchaseStatus
 
 
 @dataclass(frozen=True)
 class PurchaseOutcome:
     purchase: Purchase
     client_secret: str | None = None
+    ticket: Ticket | None = None
+    """Set while the purchase waits in the line (or is with Stripe for another copy)."""
 
 
 def purchase_request(
@@ -64,34 +77,73 @@ def purchase_request(
     if existing is not None:
         return _replay(svc, existing, digest)
 
-    lines = check_cart(svc, cart.items)
-    source: PaymentSource = resolve_source(svc, user_id, cart)
-    purchase = build_purchase(svc, user_id, request_id, digest, lines, source)
-    stored, ours = svc.store.claim_purchase(purchase)
+    checked = check_cart(svc, cart.items)
+    source = resolve_source(svc, user_id, cart)
+    purchase = build_purchase(svc, user_id, request_id, digest, checked.lines, source)
+    stored, ours = svc.store.claim_purchase(purchase, checked.capacities)
     if not ours:
         return _replay(svc, stored, digest)
     failpoints.hit(svc.failpoint, "after_claim")
-    outcome = _charge(svc, stored, source)
+    outcome = _admit(svc, stored)
     failpoints.hit(svc.failpoint, "before_reply")
     return outcome
 
 
-def _charge(svc: Services, purchase: Purchase, source: PaymentSource) -> PurchaseOutcome:
+def waiting(purchase: Purchase, joined_at: float) -> Waiting:
+    return Waiting(purchase.transaction_id, purchase.user_id, purchase.request_id, joined_at)
+
+
+def _admit(svc: Services, purchase: Purchase) -> PurchaseOutcome:
+    """Straight to Stripe when the line is empty and the rate allows; otherwise into the line."""
+    line = svc.line
+    if line is None:
+        try:
+            return charge(svc, purchase)
+        except GatewayBusy:
+            return PurchaseOutcome(purchase)  # outcome known (nothing done): settled later
+    if not line.try_start(purchase.transaction_id):
+        try:
+            ticket = line.join(waiting(purchase, svc.clock()))
+        except Busy as exc:
+            return PurchaseOutcome(settle_status(svc, purchase, _P.FAILED, exc.code, exc.message))
+        return PurchaseOutcome(purchase, ticket=ticket)
     try:
-        intent = svc.gateway.pay(
-            amount_cents=purchase.total_cents,
-            currency=purchase.currency,
-            customer_id=source.customer_id,
-            payment_method_id=source.payment_method_id,
-            metadata={"transaction_id": purchase.transaction_id, "user_id": purchase.user_id},
-            idempotency_key=f"purchase-{purchase.transaction_id}",
-        )
+        outcome = charge(svc, purchase)
+    except GatewayBusy:
+        pending = svc.store.get_purchase(purchase.transaction_id) or purchase
+        line.busy_again(waiting(pending, svc.clock()))
+        return PurchaseOutcome(pending, ticket=line.ticket(purchase.transaction_id))
+    except BaseException:
+        line.done(purchase.transaction_id)
+        raise
+    if line.done(purchase.transaction_id):  # a copy of this request is waiting to be told
+        svc.notifier.purchase_settled(outcome.purchase, outcome.client_secret)
+    return outcome
+
+
+def charge(svc: Services, purchase: Purchase) -> PurchaseOutcome:
+    """Send a claimed purchase to Stripe and settle it. A ``queued`` record first becomes
+    ``pending`` by compare-and-set, so a purchase settlement gave up on is never sent. Raises
+    GatewayBusy (Stripe's 429: nothing was done) for the caller to send it again later."""
+    if purchase.status is _P.QUEUED:
+        dispatched = settle_status(svc, purchase, _P.PENDING, None, None)
+        if dispatched.status is not _P.PENDING:
+            return PurchaseOutcome(dispatched)  # settled meanwhile (busy, not_charged)
+        purchase = dispatched
+    if purchase.status is not _P.PENDING or purchase.payment_intent_id:
+        return _with_secret(svc, purchase)
+    source = source_of(svc, purchase)
+    started = svc.clock()
+    try:
+        intent = _pay(svc, purchase, source, started)
+    except GatewayBusy:
+        raise
     except GatewayUnavailable:
         return PurchaseOutcome(purchase)  # outcome unknown: stays pending, settled later
     except (CardDeclined, PaymentRejected) as exc:
         failpoints.hit(svc.failpoint, "after_stripe")
         settled = settle_status(
-            svc, purchase, PurchaseStatus.FAILED, exc.code, exc.message, exc.payment_intent_id
+            svc, purchase, _P.FAILED, exc.code, exc.message, exc.payment_intent_id
         )
         return PurchaseOutcome(settled)
     failpoints.hit(svc.failpoint, "after_stripe")
@@ -99,20 +151,55 @@ def _charge(svc: Services, purchase: Purchase, source: PaymentSource) -> Purchas
     return PurchaseOutcome(settled, intent.client_secret)
 
 
+def _pay(
+    svc: Services, purchase: Purchase, source: PaymentSource, started: float
+) -> PaymentIntentResult:
+    outcome = "ok"
+    try:
+        return svc.gateway.pay(
+            amount_cents=purchase.total_cents,
+            currency=purchase.currency,
+            customer_id=source.customer_id,
+            payment_method_id=source.payment_method_id,
+            metadata={"transaction_id": purchase.transaction_id, "user_id": purchase.user_id},
+            idempotency_key=f"purchase-{purchase.transaction_id}",
+        )
+    except GatewayBusy:
+        outcome = "rate_limited"
+        raise
+    except GatewayUnavailable:
+        outcome = "unavailable"
+        raise
+    except (CardDeclined, PaymentRejected):
+        outcome = "declined"
+        raise
+    finally:
+        svc.metrics.stripe_call(svc.clock() - started, outcome)
+
+
 def _replay(svc: Services, purchase: Purchase, digest: str) -> PurchaseOutcome:
-    """Answer a repeated requestId with the first request's outcome, waiting while it runs."""
+    """A repeated requestId gets the first request's outcome, or its place while it is open.
+    Never waits: an open purchase's outcome is pushed when it settles."""
     if purchase.request_hash != digest:
         raise RequestIdReused()
-    waited = 0.0
-    while purchase.status is PurchaseStatus.PENDING and waited < svc.duplicate_wait_seconds:
-        svc.sleep(0.05)
-        waited += 0.05
-        purchase = svc.store.get_purchase(purchase.transaction_id) or purchase
-    return _with_secret(svc, purchase)
+    line = svc.line
+    if line is None or purchase.status.settled:
+        return _with_secret(svc, purchase)
+    ticket = line.watch(purchase.transaction_id)
+    if ticket is None and purchase.status is _P.QUEUED:
+        try:  # this process does not know it (a restart): it takes its place again
+            line.join(waiting(purchase, svc.clock()))
+            ticket = line.watch(purchase.transaction_id)
+        except Busy:
+            ticket = None
+    if ticket is not None:
+        return PurchaseOutcome(purchase, ticket=ticket)
+    latest = svc.store.get_purchase(purchase.transaction_id) or purchase  # it may have just ended
+    return _with_secret(svc, latest)
 
 
 def _with_secret(svc: Services, purchase: Purchase) -> PurchaseOutcome:
-    if purchase.status is PurchaseStatus.REQUIRES_ACTION and purchase.payment_intent_id:
+    if purchase.status is _P.REQUIRES_ACTION and purchase.payment_intent_id:
         intent = svc.gateway.get_payment_intent(purchase.payment_intent_id)
         return PurchaseOutcome(purchase, intent.client_secret)
     return PurchaseOutcome(purchase)
@@ -127,6 +214,6 @@ def confirm_purchase(svc: Services, user_id: str, transaction_id: str) -> Purcha
         return PurchaseOutcome(purchase)
     intent = svc.gateway.get_payment_intent(purchase.payment_intent_id)
     settled = settle_from_intent(svc, purchase, intent)
-    if settled.status is PurchaseStatus.REQUIRES_ACTION:
+    if settled.status is _P.REQUIRES_ACTION:
         raise AuthenticationIncomplete()
     return PurchaseOutcome(settled)

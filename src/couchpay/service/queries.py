@@ -7,8 +7,11 @@ from couchpay.domain.purchases import Purchase
 from couchpay.service.context import Services
 
 
-def get_items(svc: Services) -> list[CatalogItem]:
-    return svc.store.list_items()
+def get_items(svc: Services) -> tuple[list[CatalogItem], dict[str, int]]:
+    """The items on sale, and the units held of the limited ones (``CatalogItem.remaining``)."""
+    items = svc.store.list_items()
+    held = svc.store.held_units() if any(i.capacity is not None for i in items) else {}
+    return items, held
 
 
 def purchase_history(

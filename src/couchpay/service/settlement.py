@@ -78,6 +78,8 @@ def _move(svc: Services, current: Purchase, updated: Purchase) -> tuple[Purchase
     if same_status and _unchanged(current, updated):
         return current, False
     if svc.store.settle_purchase(updated, expected=current.status):
+        if updated.status.settled and not same_status:
+            svc.metrics.purchase_settled(updated.status.value, updated.failure_code)
         if not same_status:
             log.info(
                 "purchase %s moved %s -> %s",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from couchpay.domain.statuses import PurchaseStatus
 from couchpay.service import card_events
 from couchpay.service.context import Services
 from couchpay.service.settlement import apply_intent, notify_if_settled
@@ -44,7 +45,20 @@ def handle_event(svc: Services, event: WebhookEvent) -> tuple[str, bool]:
     return outcome, first
 
 
+ALREADY_FINAL = {
+    "payment_intent.succeeded": frozenset({PurchaseStatus.SUCCEEDED, PurchaseStatus.REFUNDED}),
+    "payment_intent.payment_failed": frozenset({PurchaseStatus.FAILED}),
+    "payment_intent.canceled": frozenset({PurchaseStatus.CANCELED}),
+}
+"""Events that cannot move a purchase already in one of these statuses: not worth a Stripe call
+(at showtime every purchase brings one; Stripe's rate limit is better spent on payments)."""
+
+
 def _apply(svc: Services, event: WebhookEvent) -> str:
+    if event.type in ALREADY_FINAL:
+        known = svc.store.get_purchase_by_intent(event.object_id)
+        if known is not None and known.status in ALREADY_FINAL[event.type]:
+            return "no change"
     if event.type in PAYMENT_INTENT_EVENTS:
         return settle_intent(svc, event.object_id)
     if event.type == "charge.refunded" and event.payment_intent_id:

@@ -13,7 +13,7 @@ from couchpay.ports.notifier import Notifier
 from couchpay.service.exactly_once import PurchaseOutcome
 from couchpay.wire import views
 from couchpay.wire.protocol import reply
-from couchpay.wire.routes import outcome_reply
+from couchpay.wire.routes import QUEUED, outcome_reply
 
 
 class Transport(Protocol):
@@ -21,8 +21,8 @@ class Transport(Protocol):
         """Send ``frame`` to every open connection of ``user_id``; never raise."""
 
 
-def settled_frame(purchase: Purchase) -> dict[str, Any]:
-    action, model = outcome_reply(PurchaseOutcome(purchase))
+def settled_frame(purchase: Purchase, client_secret: str | None = None) -> dict[str, Any]:
+    action, model = outcome_reply(PurchaseOutcome(purchase, client_secret))
     return reply(action, views.body(model), purchase.request_id)
 
 
@@ -30,5 +30,16 @@ class PushNotifier(Notifier):
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
-    def purchase_settled(self, purchase: Purchase) -> None:
-        self.transport.notify(purchase.user_id, settled_frame(purchase))
+    def purchase_settled(self, purchase: Purchase, client_secret: str | None = None) -> None:
+        self.transport.notify(purchase.user_id, settled_frame(purchase, client_secret))
+
+    def purchase_queued(
+        self,
+        user_id: str,
+        request_id: str,
+        transaction_id: str,
+        position: int,
+        eta_seconds: int,
+    ) -> None:
+        body = views.body(views.queued_view(transaction_id, position, eta_seconds))
+        self.transport.notify(user_id, reply(QUEUED, body, request_id))

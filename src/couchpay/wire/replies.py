@@ -42,7 +42,12 @@ class PurchaseOutcomeFailure(Reply):
     twice, and the outcome is pushed when Stripe settles it)."""
 
     transaction_id: str = Field(alias="transactionId", description="The purchase's id.")
-    status: Literal[PurchaseStatus.PENDING, PurchaseStatus.FAILED, PurchaseStatus.CANCELED]
+    status: Literal[
+        PurchaseStatus.QUEUED,
+        PurchaseStatus.PENDING,
+        PurchaseStatus.FAILED,
+        PurchaseStatus.CANCELED,
+    ]
     code: str = Field(
         description="payment_processing while pending; otherwise Stripe's decline code, e.g. "
         "card_declined, payment_intent_authentication_failure."
@@ -57,6 +62,11 @@ class ItemView(Reply):
     kind: ItemKind = Field(description="Only merch ships.")
     price_cents: int = Field(alias="priceCents", ge=0, description="Integer cents.")
     shipping_cents: int = Field(alias="shippingCents", ge=0, description="Per unit; merch only.")
+    remaining: int | None = Field(
+        ge=0,
+        description="Units left of a limited item (meet-and-greet slots, numbered posters); "
+        "null when unlimited. 0: sold out (buying it is `sold_out`).",
+    )
 
 
 class Rate(Reply):
@@ -153,6 +163,22 @@ class PaymentIntentNeeded(Reply):
     payment_method: str = Field(alias="paymentMethod", description="The Stripe PaymentMethod id.")
 
 
+class PurchaseQueued(Reply):
+    """The purchase is recorded and waits its turn for Stripe (showtime: Stripe takes only so
+    many payments a second). Sent at once and again as the line moves; the final
+    `purchase-request-resp-success` / `get-payment-intent` / `purchase-request-resp-failure`
+    follows with the same `requestId`. Nothing is charged while waiting. Re-sending the same
+    `requestId` (after a reconnect, say) keeps the place."""
+
+    transaction_id: str = Field(alias="transactionId", description="The purchase's id.")
+    position: int = Field(
+        ge=0, description="1 is next in line; 0 means it is with Stripe right now."
+    )
+    eta_seconds: int = Field(
+        alias="etaSeconds", ge=0, description="About how many seconds until Stripe answers."
+    )
+
+
 class PurchasedItem(Reply):
     """What the item was called and cost when it was bought (later catalog changes do not
     change history)."""
@@ -195,6 +221,7 @@ REPLY_MODELS: dict[str, type[BaseModel] | tuple[type[BaseModel], ...]] = {
     "delete-credit-card-resp-failure": Failure,
     "purchase-request-resp-success": PurchaseSucceeded,
     "get-payment-intent": PaymentIntentNeeded,
+    "purchase-request-resp-queued": PurchaseQueued,
     "purchase-request-resp-failure": (PurchaseOutcomeFailure, Failure),
     "view-purchases-resp-success": HistorySuccess,
     "view-purchases-resp-failure": Failure,
@@ -209,7 +236,11 @@ SUCCESS_REPLIES: dict[str, tuple[str, ...]] = {
     "get-user-credit-card": ("get-user-credit-card-resp-success",),
     "set-default-card": ("set-default-card-resp-success",),
     "delete-credit-card": ("delete-credit-card-resp-success",),
-    "purchase-request": ("purchase-request-resp-success", "get-payment-intent"),
+    "purchase-request": (
+        "purchase-request-resp-success",
+        "get-payment-intent",
+        "purchase-request-resp-queued",
+    ),
     "confirm-purchase": ("purchase-request-resp-success",),
     "get-user-purchases": ("view-purchases-resp-success",),
 }

@@ -21,6 +21,7 @@ from couchpay.wire import views
 
 Reply = tuple[str, BaseModel]
 PURCHASE_FAILURE = "purchase-request-resp-failure"
+QUEUED = "purchase-request-resp-queued"
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,9 @@ class Route:
 
 def _get_items(svc: Services, user_id: str, msg: m.Empty, rid: str | None) -> Reply:
     pricing = svc.pricing
+    items, held = queries.get_items(svc)
     return "get-items-resp-success", views.catalog_view(
-        queries.get_items(svc), pricing.currency, pricing.streaming_rate
+        items, pricing.currency, pricing.streaming_rate, held
     )
 
 
@@ -73,6 +75,9 @@ def _delete(svc: Services, user_id: str, msg: m.CardRef, rid: str | None) -> Rep
 def outcome_reply(outcome: exactly_once.PurchaseOutcome) -> Reply:
     """The reply a purchase's current state gets (also pushed when it settles later)."""
     p = outcome.purchase
+    if outcome.ticket is not None:
+        t = outcome.ticket
+        return QUEUED, views.queued_view(p.transaction_id, t.position, t.eta_seconds)
     if p.status is PurchaseStatus.REQUIRES_ACTION:
         return "get-payment-intent", views.intent_needed(p, outcome.client_secret)
     reason = unpaid_reason(p)

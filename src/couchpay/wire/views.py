@@ -26,20 +26,27 @@ def setup_intent_created(client_secret: str) -> r.SetupIntentCreated:
     return r.SetupIntentCreated(client_secret=client_secret)
 
 
-def item_view(item: CatalogItem) -> r.ItemView:
+def item_view(item: CatalogItem, held: int = 0) -> r.ItemView:
     return r.ItemView(
         item_id=item.item_id,
         name=item.name,
         kind=item.kind,
         price_cents=item.price_cents,
         shipping_cents=item.shipping_cents,
+        remaining=item.remaining(held),
     )
 
 
-def catalog_view(items: list[CatalogItem], currency: str, rate: Fraction) -> r.GetItemsSuccess:
+def catalog_view(
+    items: list[CatalogItem],
+    currency: str,
+    rate: Fraction,
+    held: dict[str, int] | None = None,
+) -> r.GetItemsSuccess:
     """The items on sale, and what the page needs to show the same total we will charge."""
+    held = held or {}
     return r.GetItemsSuccess(
-        items=[item_view(i) for i in items],
+        items=[item_view(i, held.get(i.item_id, 0)) for i in items],
         currency=currency,
         streaming_rate=r.Rate(numerator=rate.numerator, denominator=rate.denominator),
     )
@@ -137,3 +144,9 @@ def outcome_failure(p: Purchase, code: str, error: str) -> r.PurchaseOutcomeFail
 
 def failure(code: str, error: str) -> r.Failure:
     return r.Failure(code=code, error=error)
+
+
+def queued_view(transaction_id: str, position: int, eta_seconds: int) -> r.PurchaseQueued:
+    return r.PurchaseQueued(
+        transaction_id=transaction_id, position=position, eta_seconds=eta_seconds
+    )

@@ -78,7 +78,7 @@ def runtime() -> Runtime:
             c = config()
             if c.offline:
                 raise ConfigError("STRIPE_SECRET_KEY is required on Lambda")
-            _state["runtime"] = bootstrap.start(c, transport=connections())
+            _state["runtime"] = bootstrap.start(c, transport=connections(), with_line=False)
         found: Runtime = _state["runtime"]
         return found
 

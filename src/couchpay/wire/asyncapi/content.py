@@ -42,6 +42,8 @@ CODES = {
     "item_unavailable": "An item does not exist or is no longer on sale.",
     "price_mismatch": "A price changed since get-items: reload the items.",
     "request_id_reused": "The requestId was already used for a different cart.",
+    "sold_out": "A limited item (a meet-and-greet slot, a numbered poster) has no units left.",
+    "busy": "The line to Stripe is full or too long: nothing was charged; try again later.",
     "authentication_incomplete": "3-D Secure is not finished yet.",
     "payment_intent_authentication_failure": "3-D Secure failed.",
     "payment_processing": "Stripe has not answered yet: not a failure, the outcome follows.",
@@ -117,5 +119,9 @@ missing or mistyped field) is answered with action `error` and changes nothing.
 **Pushed replies.** When Stripe settles a purchase later (a webhook), the fan's open \
 connections receive `purchase-request-resp-success` or `purchase-request-resp-failure` with \
 the purchase's original `requestId`, without having asked.
+
+**Showtime.** When many fans pay at once, purchases wait in line for Stripe: \
+`purchase-request-resp-queued` `{{transactionId, position, etaSeconds}}` comes at once and again \
+as the line moves, then the outcome, all with the purchase's `requestId`.
 
 **Money.** Integer cents everywhere, in the purchase's `currency` (lower-case ISO code)."""

@@ -10,9 +10,11 @@ from couchpay.domain.errors import (
     ItemUnavailable,
     PriceMismatch,
     RequestIdReused,
+    SoldOut,
 )
 from couchpay.wire import views
 from couchpay.wire.asyncapi.samples import (
+    _BUSY,
     _CART,
     _CURSOR,
     _DECLINED,
@@ -48,7 +50,15 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
         "wants 3-D Secure: call `stripe.confirmCardPayment(clientSecret)` on the page, then send "
         "`confirm-purchase`); or `purchase-request-resp-failure`. A failure with `status: "
         '"pending"` (`payment_processing`) is not a decline: the outcome is pushed to the '
-        "page when Stripe settles it (see `purchase-settled`).",
+        "page when Stripe settles it (see `purchase-settled`).\n\n"
+        "**Showtime.** Stripe takes only so many payments a second. When a purchase cannot go "
+        "to Stripe at once it waits in line, in arrival order: the reply is "
+        "`purchase-request-resp-queued` `{transactionId, position, etaSeconds}`, sent again as "
+        "the line moves, and then the final reply with the same `requestId` (pushed). Nothing is "
+        "charged while waiting. Re-sending the same `requestId` (after a reconnect) keeps the "
+        "place. A wait longer than the service allows, or a full line, is `busy`: final, "
+        "nothing charged; try again later with a new `requestId`. A limited item (a "
+        "meet-and-greet slot) that has no units left is `sold_out`, before anything is charged.",
         tag="shop",
         request=(
             Example("with a wallet card", {"cardId": CARD_ID, "items": _CART}),
@@ -68,6 +78,13 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
                     "Call stripe.confirmCardPayment(clientSecret), then confirm-purchase.",
                 ),
             ),
+            "purchase-request-resp-queued": (
+                Example(
+                    "in line",
+                    views.body(views.queued_view(TX_ID, 120, 6)),
+                    "120th in line, about 6 s; updates follow, then the outcome.",
+                ),
+            ),
         },
         failures=(
             ("bad_request", "No `requestId`, or neither/both of `cardId` and `stripePayment`."),
@@ -80,6 +97,12 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
             ),
             ("card_checks_failed", "Stripe's CVC or postal-code check failed."),
             ("request_id_reused", "This `requestId` was used for a different cart."),
+            ("sold_out", "A limited item has no units left; nothing was recorded or charged."),
+            (
+                "busy",
+                'With `status: "failed"`: the line to Stripe is full or the wait would be too '
+                "long. Final; nothing was charged. Try again later with a new `requestId`.",
+            ),
             (
                 "card_declined",
                 'Declined (with `transactionId` and `status: "failed"`); other Stripe decline '
@@ -101,6 +124,8 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
                 "Refused before anything was recorded or charged.",
             ),
             Example("reused requestId", _failure(RequestIdReused())),
+            Example("sold out", _failure(SoldOut("Sorry, Meet and greet is sold out."))),
+            Example("busy", _outcome(_BUSY), "Recorded as failed; nothing was charged."),
             Example(
                 "item off sale",
                 _failure(ItemUnavailable(f"Item {DEMO_CATALOG[2].item_id} is not available.")),

@@ -10,6 +10,7 @@ from typing import Any
 from couchpay.domain.cards import Card
 from couchpay.domain.catalog import DEMO_CATALOG
 from couchpay.domain.errors import (
+    Busy,
     CouchpayError,
 )
 from couchpay.domain.pricing import CartLine, price_cart
@@ -82,6 +83,12 @@ _DECLINED = replace(
 )
 _NEEDS_3DS = replace(SAMPLE_PURCHASE, status=PurchaseStatus.REQUIRES_ACTION)
 _PENDING = replace(SAMPLE_PURCHASE, status=PurchaseStatus.PENDING)
+_BUSY = replace(
+    SAMPLE_PURCHASE,
+    status=PurchaseStatus.FAILED,
+    failure_code="busy",
+    failure_message=Busy.default_message,
+)
 
 
 def _outcome(purchase: Purchase, client_secret: str | None = None) -> dict[str, Any]:
