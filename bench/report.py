@@ -74,7 +74,7 @@ class Section:
 def fmt_number(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
-    if unit in ("calls", "errors") or (float(value).is_integer() and abs(value) >= 100):
+    if unit in ("calls", "errors", "fans", "charges") or (float(value).is_integer() and abs(value) >= 100):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"

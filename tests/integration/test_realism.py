@@ -127,6 +127,7 @@ def test_payment_intents_are_counted_per_idempotency_key_and_transaction(
     sdk.v1.payment_intents.create(params, options={"idempotency_key": f"other-{tx}"})
     doubled = stand_in.stats()["transactions_with_several_intents"]
     assert list(doubled) == [tx] and len(doubled[tx]) == 2
+    assert stand_in.stats()["intent_requests_by_transaction"] == {tx: 3}
 
 
 def test_latency_is_added_slow_for_payment_intents(localstripe: LocalStripe) -> None:

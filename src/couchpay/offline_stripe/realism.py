@@ -49,6 +49,7 @@ from couchpay.offline_stripe.realism_rules import (
 )
 
 URL_PREFIX = "REALISM_URL="
+CREATE_INTENT = "POST /v1/payment_intents"
 _HOP_BY_HOP = {
     "host",
     "connection",
@@ -123,6 +124,8 @@ class RealismProxy:
         endpoint = endpoint_of(request.method, request.path)
         limited = is_stripe_api(request.path) and self.settings.enabled
         delay = 0.0
+        if endpoint == CREATE_INTENT:
+            self.stats.intent_request(_transaction_of(body))
         if limited:
             self.stats.seen(endpoint, time.time())
             refused = self.windows.admit(endpoint, arrived, self.settings)
@@ -135,7 +138,7 @@ class RealismProxy:
         status, headers, content = await self._forward(request, body)
         if is_stripe_api(request.path):
             self.stats.answered(endpoint, status)
-            if endpoint == "POST /v1/payment_intents" and 200 <= status < 300:
+            if endpoint == CREATE_INTENT and 200 <= status < 300:
                 self._count_intent(request, body, content)
         remaining = delay - (time.monotonic() - arrived)
         if remaining > 0:
@@ -168,10 +171,14 @@ class RealismProxy:
             intent_id = str(json.loads(content)["id"])
         except (ValueError, KeyError, TypeError):
             return
-        form = parse_qs(body.decode("utf-8", "replace"))
-        values = form.get("metadata[transaction_id]")
-        transaction = values[0] if values else None
-        self.stats.intent(request.headers.get("Idempotency-Key"), transaction, intent_id)
+        key = request.headers.get("Idempotency-Key")
+        self.stats.intent(key, _transaction_of(body), intent_id)
+
+
+def _transaction_of(body: bytes) -> str | None:
+    """couchpay's ``metadata[transaction_id]`` in a form-encoded PaymentIntent create."""
+    values = parse_qs(body.decode("utf-8", "replace")).get("metadata[transaction_id]")
+    return values[0] if values else None
 
 
 def _rate_limited() -> web.Response:

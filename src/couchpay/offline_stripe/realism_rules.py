@@ -140,7 +140,9 @@ class Latency:
 class Stats:
     """What the stand-in saw. ``intents_by_key``: the PaymentIntent ids created (2xx answers to
     ``POST /v1/payment_intents``) per Idempotency-Key; ``intents_by_transaction``: the same per
-    ``metadata[transaction_id]``. More than one id under either is a double charge."""
+    ``metadata[transaction_id]``. More than one id under either is a double charge.
+    ``intent_requests_by_transaction``: every ``POST /v1/payment_intents`` per transaction,
+    refused ones included (which purchases reached Stripe at all)."""
 
     calls: int = 0
     rate_limited: int = 0
@@ -150,6 +152,7 @@ class Stats:
     refused_by: Counter[str] = field(default_factory=Counter)
     intents_by_key: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     intents_by_transaction: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    intent_requests_by_transaction: Counter[str] = field(default_factory=Counter)
     first_call: float | None = None
     last_call: float | None = None
 
@@ -167,6 +170,9 @@ class Stats:
     def answered(self, endpoint: str, status: int) -> None:
         self.forwarded += 1
         self.by_endpoint[endpoint][f"status_{status}"] += 1
+
+    def intent_request(self, transaction: str | None) -> None:
+        self.intent_requests_by_transaction[transaction or "(none)"] += 1
 
     def intent(self, key: str | None, transaction: str | None, intent_id: str) -> None:
         self.intents_by_key[key or "(no key)"].add(intent_id)
@@ -192,6 +198,7 @@ class Stats:
             "intents_by_transaction": {
                 k: sorted(v) for k, v in self.intents_by_transaction.items()
             },
+            "intent_requests_by_transaction": dict(self.intent_requests_by_transaction),
             "first_call": self.first_call,
             "last_call": self.last_call,
         }
