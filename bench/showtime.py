@@ -151,7 +151,7 @@ def _main_rows(main: dict[str, Any], n: int, limit: int) -> list[Row]:
     fans = f"{n:,} fans"
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(main["outcomes"].items()))
     late = main["without_outcome"]
-    bound = f"; {late} without an outcome, counted at {main['wait_bound_seconds']:.0f} s"
+    bound = f"{late} without an outcome, counted at {main['wait_bound_seconds']:.0f} s"
     return [
         Row(f"showtime: fans paid, {fans}", "fans", main["paid"], n, ">= 1", note=outcomes),
         Row(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 import uuid
@@ -184,9 +185,13 @@ async def records(server: CouchpayServer, fans: list[Fan]) -> dict[str, list[dic
 def server_for(
     data_dir: Path, localstripe: LocalStripe, stand_in: RealismProcess
 ) -> CouchpayServer:
-    """`couchpay serve` with the stand-in as its Stripe; localstripe's webhooks go to it."""
+    """`couchpay serve` with the stand-in as its Stripe; localstripe's webhooks go to it
+    (``COUCHPAY_SHOWTIME_WEBHOOKS=0``: nowhere, to see the purchases alone)."""
     server = CouchpayServer(data_dir, stand_in.url)
-    localstripe.register_webhook("showtime", f"{server.url}/stripe/webhook", WEBHOOK_SECRET)
+    url = f"{server.url}/stripe/webhook"
+    if os.environ.get("COUCHPAY_SHOWTIME_WEBHOOKS", "1") == "0":
+        url = "http://127.0.0.1:9/nowhere"  # discard: localstripe's delivery fails, is dropped
+    localstripe.register_webhook("showtime", url, WEBHOOK_SECRET)
     return server
 
 
