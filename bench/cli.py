@@ -1,6 +1,6 @@
 """Run the benchmarks, print one table, save the results.
 
-    python -m bench                 # the full run (~4 min here; budget 15 min on 2 cores)
+    python -m bench                 # the full run (~7-13 min here; budget 15 min on 2 cores)
     python -m bench --quick         # fewer requests, histories of 100 and 10,000 only
     python -m bench --only wallet,coldstart
     python -m bench --render bench/results/latest.json   # table, chart, BENCHMARKS.md again

@@ -65,7 +65,7 @@ def run(
     section.details["limit_per_second"] = limit
     with LocalStripe() as localstripe, RealismProcess(localstripe.api_base, args) as stand_in:
         main = _main(workdir / "showtime", localstripe, stand_in, fans, limit)
-        section.details["main"] = main
+        section.details["main"] = {**main, "stand_in": _trimmed(main["stand_in"])}
         section.rows += _main_rows(main, fans, limit)
         localstripe.flush()
         limited = showtime_slots.capacity(
@@ -89,6 +89,12 @@ def _main(
         ours = asyncio.run(records(server, fans))
     charged = _charged_per_fan(localstripe.api_base)
     return {**run, **_outcomes(fans, run["t0"], wait), **_doubles(run["stand_in"], charged, ours)}
+
+
+def _trimmed(stats: dict[str, Any]) -> dict[str, Any]:
+    """The stand-in's counters without its per-transaction maps (one entry per fan)."""
+    per_fan = ("intents_by_transaction", "intent_requests_by_transaction")
+    return {k: v for k, v in stats.items() if k not in per_fan}
 
 
 def _outcomes(fans: list[Fan], t0: float, wait: float) -> dict[str, Any]:
