@@ -70,7 +70,6 @@ def test_showtime_counts_every_fan_and_stripe_call(tmp_path: Path) -> None:
     assert section.details["limit_per_second"] == 10
     main = section.details["main"]
     assert sum(main["outcomes"].values()) == 20  # every fan has an outcome or is counted out
-    assert main["pressed_within_seconds"] <= 1.5
     stand_in = main["stand_in"]
     assert stand_in["settings"]["endpoint_limit"] == 10 and stand_in["settings"]["enabled"]
     assert stand_in["payment_intents_created"] >= main["paid"] > 0  # counted, never assumed
