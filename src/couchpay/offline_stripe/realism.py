@@ -11,8 +11,9 @@ a localstripe that adds Stripe's latency and Stripe's documented rate limits, an
 
 Rules (``realism_rules``): a ``/v1/`` request beyond the account or endpoint limit (rolling
 one-second windows) is answered at once with HTTP 429, Stripe's ``rate_limit`` error body and
-``Stripe-Should-Retry: false`` (Stripe sends ``false`` on rate limits, which its SDKs therefore
-never retry, and ``true`` only on object-lock timeouts); it never reaches localstripe. An
+``Stripe-Should-Retry: false`` (the header Stripe's SDKs obey; Stripe's SDKs retry a 429 only
+when it is an object-lock timeout, never a rate limit, per Stripe's maintainers in
+stripe/stripe-dotnet#1886); it never reaches localstripe. An
 admitted request is forwarded, then answered no sooner than its drawn latency after it arrived
 (localstripe acts at once, as Stripe may act before a slow answer arrives). Anything else
 (localstripe's ``/_config``) is forwarded as is.
@@ -126,15 +127,14 @@ class RealismProxy:
         delay = 0.0
         if endpoint == CREATE_INTENT:
             self.stats.intent_request(_transaction_of(body))
-        if limited:
+        if is_stripe_api(request.path):
             self.stats.seen(endpoint, time.time())
+        if limited:
             refused = self.windows.admit(endpoint, arrived, self.settings)
             if refused is not None:
                 self.stats.refused(endpoint, refused)
                 return _rate_limited()
             delay = self.latency.draw(endpoint, self.settings)
-        elif is_stripe_api(request.path):
-            self.stats.seen(endpoint, time.time())
         status, headers, content = await self._forward(request, body)
         if is_stripe_api(request.path):
             self.stats.answered(endpoint, status)
