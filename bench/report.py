@@ -74,7 +74,8 @@ class Section:
 def fmt_number(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
-    if unit in ("calls", "errors") or (float(value).is_integer() and abs(value) >= 100):
+    integral = float(value).is_integer()
+    if unit in ("calls", "errors", "fans", "charges") or (integral and abs(value) >= 100):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -244,7 +245,10 @@ def write_png(doc: dict[str, Any], path: Path) -> bool:
     labels = [f"{r.benchmark}" for r in rows][::-1]
     ratios = [r.ratio or 0.0 for r in rows][::-1]
     colours = [{True: "#2e7d32", False: "#c62828", None: "#78909c"}[r.met] for r in rows][::-1]
-    fig, ax = plt.subplots(figsize=(11, 0.42 * len(rows) + 1.6), dpi=110)
+    counts = [r for r in rows_from_document(doc) if r.on_value]
+    footer = 0.17 * len(counts) + 0.1 if counts else 0.0  # inches: one line per count
+    height = 0.42 * len(rows) + 1.6 + footer
+    fig, ax = plt.subplots(figsize=(11, height), dpi=110)
     bars = ax.barh(range(len(rows)), ratios, color=colours, height=0.62)
     for i, r in enumerate(rows[::-1]):
         if r.target:
@@ -274,19 +278,18 @@ def write_png(doc: dict[str, Any], path: Path) -> bool:
         f"red = missed\n{m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']}",
         fontsize=9,
     )
-    counts = [r for r in rows_from_document(doc) if r.on_value]
     if counts:  # figures whose target is the value itself (calls, errors): a line below
         fig.text(
             0.01,
             0.005,
-            "   ".join(
+            "\n".join(  # one per line: several of them do not fit on one
                 f"{r.benchmark}: {fmt_number(r.couchpay, r.unit)} "
                 f"(target {fmt_target(r)}, {fmt_met(r)})"
                 for r in counts
             ),
             fontsize=8,
         )
-    fig.tight_layout(rect=(0, 0.03 if counts else 0, 1, 1))
+    fig.tight_layout(rect=(0, footer / height, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

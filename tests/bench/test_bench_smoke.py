@@ -16,7 +16,7 @@ import pytest
 from bench.report import Row, Section
 from bench.stack import Stack
 
-from bench import coldstart, connections, history, purchase, report, wallet
+from bench import coldstart, connections, history, purchase, report, showtime, wallet
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,25 @@ def test_purchase_counts_one_stripe_call_per_purchase(tmp_path: Path) -> None:
     assert counted["failures"] == 0 and counted["purchases"] == 2
     assert counted["stripe_calls"] >= counted["purchases"]  # counted, never assumed
     assert section.rows[-1].benchmark.startswith("Stripe calls per saved-card purchase")
+
+
+def test_showtime_counts_every_fan_and_stripe_call(tmp_path: Path) -> None:
+    section = showtime.run(tmp_path, fans=20, capacity_fans=10, capacity=2, endpoint_limit=10)
+    well_formed(section, "showtime")
+    assert section.details["limit_per_second"] == 10
+    main = section.details["main"]
+    assert sum(main["outcomes"].values()) == 20  # every fan has an outcome or is counted out
+    stand_in = main["stand_in"]
+    assert stand_in["settings"]["endpoint_limit"] == 10 and stand_in["settings"]["enabled"]
+    assert stand_in["payment_intents_created"] >= main["paid"] > 0  # counted, never assumed
+    assert stand_in["calls"] >= stand_in["forwarded"] + stand_in["rate_limited"]
+    names = [r.benchmark for r in section.rows]
+    assert any("paid rate" in n for n in names) and any("meet-and-greet" in n for n in names)
+    slots = section.details["capacity"]
+    if slots["available"]:
+        assert sum(slots["outcomes"].values()) == 10
+    else:
+        assert "--capacity" in slots["why"] and section.rows[-1].couchpay is None
 
 
 def test_history(tmp_path: Path) -> None:

@@ -6,7 +6,10 @@ operator's ``couchpay offline-stripe`` and the tests:
 * ``server``           -- localstripe on 127.0.0.1, with the compatibility shims it needs for
                           the API version stripe 16 pins (``allowed_payment_method_types`` ...);
 * ``idempotency_keys`` -- honours ``Idempotency-Key`` as real Stripe does (localstripe ignores it);
-* ``process``          -- runs ``server`` as a child process that dies with its parent.
+* ``process``          -- runs ``server`` as a child process that dies with its parent;
+* ``realism``          -- a proxy in front of it with Stripe's latency and rate limits (429s),
+                          and counters (rules in ``realism_rules``, test/bench harness in
+                          ``realism_harness``): what a burst of purchases meets at real Stripe.
 
 Invariant: nothing here is imported by the service, the ports or the production adapters; only
 the composition root (offline mode), the CLI and the tests reach it.
