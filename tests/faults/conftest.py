@@ -55,8 +55,9 @@ class Stack:
             "COUCHPAY_DATA_DIR": str(self.data_dir),
         }
 
-    def start(self, failpoint: str | None = None) -> None:
-        extra = self.env() | ({"COUCHPAY_FAILPOINT": failpoint} if failpoint else {})
+    def start(self, failpoint: str | None = None, **settings: str) -> None:
+        """``settings``: more environment for the server (COUCHPAY_STRIPE_RATE="2", ...)."""
+        extra = self.env() | ({"COUCHPAY_FAILPOINT": failpoint} if failpoint else {}) | settings
         self.proc, _ = start_server(self.data_dir, self.log, extra, port=self.port)
 
     def stop(self) -> None:
@@ -140,7 +141,7 @@ def check_ledger(stack: Stack, users: set[str], request_ids: set[str]) -> dict[s
     assert duplicates == 0
     assert {r["request_id"] for r in records} == request_ids  # none lost
     assert len(records) == len(request_ids)  # one record per requestId
-    assert not [r for r in records if r["status"] in ("pending", "requires_action")]
+    assert not [r for r in records if r["status"] in ("queued", "pending", "requires_action")]
     for r in records:
         if r["status"] == "succeeded":
             assert per_tx.get(r["transaction_id"]) == 1, "a paid record without its charge"
