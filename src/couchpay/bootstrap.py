@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from couchpay.adapters.connections import LocalConnections
 from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
+from couchpay.file_modes import private_dir
 from couchpay.ports.gateway import PaymentGateway
 from couchpay.ports.identity import TokenVerifier
 from couchpay.ports.notifier import Notifier
@@ -35,6 +36,12 @@ class SignIn(TokenVerifier):
     and dev-token minting for the local sign-in page, which only works while dev sign-in is on."""
 
     def __init__(self, config: Config) -> None:
+        if not config.dev_sign_in and config.jwks_url is None:
+            raise ConfigError(
+                "no sign-in: with STRIPE_SECRET_KEY set, configure an identity provider"
+                " (COUCHPAY_JWKS_URL, COUCHPAY_TOKEN_ISSUER, COUCHPAY_TOKEN_AUDIENCE), or, with"
+                " a test key only, opt in to local sign-in with COUCHPAY_DEV_SIGN_IN=1"
+            )
         if not config.dev_sign_in and not (config.token_issuer and config.token_audience):
             raise ConfigError(
                 "COUCHPAY_JWKS_URL needs COUCHPAY_TOKEN_ISSUER and COUCHPAY_TOKEN_AUDIENCE"
@@ -109,7 +116,7 @@ def build_store(config: Config) -> Store:
             raise ConfigError(str(exc)) from exc
     from couchpay.adapters.sqlite_store import SqliteStore
 
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.data_dir)
     return SqliteStore(config.sqlite_path)
 
 
@@ -121,8 +128,9 @@ def build_gateway(key: str, api_base: str | None) -> PaymentGateway:
 
 def start(config: Config, notifier: Notifier | None = None) -> Runtime:
     """``notifier``: how settled purchases reach users' sockets (default: this process's)."""
+    tokens = build_sign_in(config)  # a sign-in that cannot work refuses before anything starts
     closers: list[Callable[[], None]] = []
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.data_dir)
     key = config.stripe_secret_key or OFFLINE_SECRET_KEY
     api_base = config.stripe_api_base
     webhook_secret = config.stripe_webhook_secret
@@ -158,7 +166,7 @@ def start(config: Config, notifier: Notifier | None = None) -> Runtime:
     return Runtime(
         config=config,
         services=services,
-        tokens=build_sign_in(config),
+        tokens=tokens,
         connections=connections,
         publishable_key=config.stripe_publishable_key or OFFLINE_PUBLISHABLE_KEY,
         stripe_api_base=api_base or "https://api.stripe.com",

@@ -10,6 +10,7 @@ from pathlib import Path
 import jwt
 
 from couchpay.domain.errors import Unauthorized
+from couchpay.file_modes import private_dir
 from couchpay.ports.identity import TokenVerifier
 
 ISSUER = "couchpay-dev"
@@ -62,7 +63,7 @@ def _load_or_create_key(path: Path) -> bytes:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_bytes(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -23,6 +23,7 @@ from couchpay.domain.errors import BadRequest, NotFound
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
+from couchpay.file_modes import private_file
 from couchpay.ports.store import Store
 
 BUSY_TIMEOUT_MS = 10_000
@@ -33,6 +34,8 @@ class SqliteStore(Store):
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            private_file(Path(self.path))  # 0600 before SQLite opens it; WAL/SHM inherit it
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

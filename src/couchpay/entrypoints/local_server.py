@@ -24,12 +24,24 @@ from couchpay import protocol
 from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
+from couchpay.http_guard import (
+    BodyTooLarge,
+    SecurityHeaders,
+    content_security_policy,
+    read_capped,
+    security_headers,
+)
+from couchpay.limits import STRIPE_WRITING_ACTIONS, UserLimits, too_many_frames, too_many_writes
+from couchpay.local_sign_in import log_issued, loopback_host, may_sign_in
+from couchpay.ports.identity import SignInUnavailable
 from couchpay.ratelimit import TokenBucket, parse_limit
+from couchpay.routes import ROUTES
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_IN_FLIGHT_PER_CONNECTION = 8
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+PAGE_TOKEN_TTL_SECONDS = 12 * 3600
+STRIPE_ROUTES = tuple(ROUTES[action] for action in sorted(STRIPE_WRITING_ACTIONS))
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _conn_ids = itertools.count(1)
 
@@ -39,7 +51,15 @@ PLACEHOLDER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"
 </p></body></html>"""
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def user_limits(runtime: Runtime) -> UserLimits:
+    c = runtime.config
+    rate, burst = parse_limit(c.user_rate_limit)
+    return UserLimits(c.max_sockets_per_user, rate, burst, c.stripe_writes_per_minute)
+
+
+def create_app(runtime: Runtime) -> SecurityHeaders:
+    limits = user_limits(runtime)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -56,9 +76,9 @@ def create_app(runtime: Runtime) -> Starlette:
         return HTMLResponse(PLACEHOLDER_PAGE)
 
     async def dev_token(request: Request) -> Response:
-        """Local sign-in for the page: loopback callers only, and only without a real IdP."""
-        client = request.client.host if request.client else ""
-        if not runtime.config.dev_sign_in or client not in LOOPBACK:
+        """Local sign-in for the page: only while it is on, only from this machine itself."""
+        peer = request.client.host if request.client else None
+        if not runtime.config.dev_sign_in or not may_sign_in(peer, request.headers):
             return JSONResponse({"error": "not found"}, status_code=404)
         try:
             body = await request.json()
@@ -67,16 +87,24 @@ def create_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"error": 'send {"userId": ...}'}, status_code=400)
         if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
             return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
-        return JSONResponse({"token": runtime.tokens.mint(user_id), "userId": user_id})
+        token = runtime.tokens.mint(user_id, PAGE_TOKEN_TTL_SECONDS)
+        log_issued(user_id, PAGE_TOKEN_TTL_SECONDS, peer)
+        return JSONResponse({"token": token, "userId": user_id})
 
     async def webhook(request: Request) -> Response:
-        body = await request.body()
+        try:
+            with anyio.fail_after(runtime.config.handshake_timeout_seconds):
+                body = await read_capped(request, runtime.config.webhook_max_bytes)
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        except TimeoutError:
+            return JSONResponse({"error": "body too slow"}, status_code=408)
         header = request.headers.get("stripe-signature", "")
         result = await anyio.to_thread.run_sync(verify_webhook, runtime, body, header)
         return JSONResponse(result.body, status_code=result.status)
 
     async def socket(websocket: WebSocket) -> None:
-        await serve_socket(runtime, websocket)
+        await serve_socket(runtime, websocket, limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,7 +123,9 @@ def create_app(runtime: Runtime) -> Starlette:
         routes.append(Mount("/", StaticFiles(directory=dist, html=True)))
     else:
         routes.append(Route("/", index))
-    return Starlette(lifespan=lifespan, routes=routes)
+    app = Starlette(lifespan=lifespan, routes=routes)
+    csp = content_security_policy(runtime.stripe_js_url, runtime.stripe_api_base)
+    return SecurityHeaders(app, security_headers(csp))
 
 
 def origin_allowed(runtime: Runtime, websocket: WebSocket) -> bool:
@@ -111,18 +141,59 @@ def origin_allowed(runtime: Runtime, websocket: WebSocket) -> bool:
     return origin.rstrip("/") in {f"http://{host}", f"https://{host}"}
 
 
-async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
+async def serve_socket(runtime: Runtime, websocket: WebSocket, limits: UserLimits) -> None:
+    """Every refusal comes before ``accept``, so the client sees HTTP 403 (503 when sign-in
+    keys cannot be fetched right now)."""
     token = websocket.query_params.get("token", "")
     try:
-        user_id = runtime.tokens.verify(token)
+        user_id, expires_at = await anyio.to_thread.run_sync(runtime.tokens.verify_until, token)
     except Unauthorized:
         await websocket.close(code=4401, reason="unauthorized")  # refused before accept: HTTP 403
+        return
+    except SignInUnavailable:
+        await websocket.send_denial_response(
+            JSONResponse({"error": "sign-in unavailable; retry later"}, status_code=503)
+        )
+        return
+    if runtime.config.dev_sign_in and not loopback_host(websocket.headers):
+        log.warning("socket refused: host %r with local sign-in on", websocket.headers.get("host"))
+        await websocket.close(code=4403, reason="host not allowed")
         return
     if not origin_allowed(runtime, websocket):
         log.warning("socket refused: origin %r not allowed", websocket.headers.get("origin"))
         await websocket.close(code=4403, reason="origin not allowed")
         return
+    if not limits.open_socket(user_id):
+        log.warning("socket refused: user %s has too many sockets", user_id)
+        await websocket.close(code=4429, reason="too many sockets")
+        return
+    try:
+        await _serve_until_expiry(runtime, websocket, limits, user_id, expires_at)
+    finally:
+        limits.close_socket(user_id)
+
+
+async def _serve_until_expiry(
+    runtime: Runtime, websocket: WebSocket, limits: UserLimits, user_id: str, expires_at: float
+) -> None:
+    """Serve the socket; when its token expires, close it (4001, "token expired")."""
+
+    async def expire() -> None:
+        await anyio.sleep(max(0.0, expires_at - time.time()))
+        log.info("socket of %s closed: token expired", user_id)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=4001, reason="token expired")
+
     await websocket.accept()
+    async with anyio.create_task_group() as watchdog:
+        watchdog.start_soon(expire)
+        await _serve_open(runtime, websocket, limits, user_id)
+        watchdog.cancel_scope.cancel()
+
+
+async def _serve_open(
+    runtime: Runtime, websocket: WebSocket, limits: UserLimits, user_id: str
+) -> None:
     conn_id = next(_conn_ids)
     send_lock = anyio.Lock()
 
@@ -132,13 +203,18 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
 
     runtime.connections.add(user_id, conn_id, send)
     try:
-        await _serve_frames(runtime, websocket, user_id, conn_id, send)
+        await _serve_frames(runtime, websocket, limits, user_id, conn_id, send)
     finally:
         runtime.connections.remove(user_id, conn_id)
 
 
 async def _serve_frames(
-    runtime: Runtime, websocket: WebSocket, user_id: str, conn_id: int, send: Send
+    runtime: Runtime,
+    websocket: WebSocket,
+    limits: UserLimits,
+    user_id: str,
+    conn_id: int,
+    send: Send,
 ) -> None:
     """Refusals, and reads of an embedded store (microseconds), are answered right here, in
     order; anything that writes or may call Stripe runs in a worker thread, up to
@@ -161,9 +237,7 @@ async def _serve_frames(
     async with anyio.create_task_group() as tasks:
         while (frame := _frame_of(await websocket.receive())) is not None:
             started = time.perf_counter()
-            parsed = (
-                protocol.parse(frame) if bucket.take() else protocol.refuse(frame, RateLimited())
-            )
+            parsed = _admit(limits, user_id, bucket, frame)
             if isinstance(parsed, dict):
                 reply = parsed
             elif parsed.route.reads_only and inline_reads:
@@ -174,6 +248,24 @@ async def _serve_frames(
                 continue
             await send(reply)
             _log_frame(user_id, conn_id, reply, started)
+
+
+def _admit(
+    limits: UserLimits, user_id: str, bucket: TokenBucket, frame: str | bytes
+) -> protocol.Request | dict[str, Any]:
+    """The parsed request, or the refusal: this socket's rate, the user's across all their
+    sockets, and (for actions that write to Stripe) the user's per-minute allowance."""
+    if not bucket.take():
+        return protocol.refuse(frame, RateLimited())
+    if not limits.take_frame(user_id):
+        return protocol.refuse(frame, too_many_frames())
+    parsed = protocol.parse(frame)
+    if isinstance(parsed, dict) or parsed.route not in STRIPE_ROUTES:
+        return parsed
+    if limits.take_stripe_write(user_id):
+        return parsed
+    refusal = too_many_writes()
+    return protocol.reply(parsed.route.failure, protocol.error_message(refusal), parsed.request_id)
 
 
 def _frame_of(msg: Mapping[str, Any]) -> str | bytes | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from couchpay.domain.errors import Unauthorized
 from couchpay.entrypoints.aws_lambda import _runtime
+from couchpay.ports.identity import SignInUnavailable
 
 log = _runtime.log
 
@@ -22,6 +23,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except Unauthorized as exc:
             log.info("connection %s refused: %s", request.get("connectionId"), exc.message)
             return {"statusCode": 403, "body": "unauthorized"}
+        except SignInUnavailable as exc:  # the pool's keys are unreachable: retry later
+            log.warning("connection %s refused: %s", request.get("connectionId"), exc)
+            return {"statusCode": 503, "body": "sign-in unavailable"}
         endpoint = _runtime.management_endpoint(request)
         _runtime.connections().add(request["connectionId"], user_id, endpoint)
     except Exception:  # never let the runtime see an exception: answer 500, keep a trace
