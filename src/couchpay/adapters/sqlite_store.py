@@ -16,6 +16,7 @@ from pathlib import Path
 
 from couchpay.adapters import sqlite_rows as rows
 from couchpay.adapters import stored_keys as stored
+from couchpay.adapters.sqlite_card_guard import live_card_unique
 from couchpay.adapters.sqlite_schema import enable_wal, migrate
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
@@ -135,7 +136,7 @@ class SqliteStore(Store):
 
     # cards ---------------------------------------------------------------------------------
     def add_card(self, card: Card) -> None:
-        with self._write() as conn:
+        with live_card_unique(self._conn, card), self._write() as conn:
             conn.execute(rows.INSERT_CARD, rows.to_params(card))
 
     def get_card(self, card_id: str) -> Card | None:
@@ -143,7 +144,7 @@ class SqliteStore(Store):
         return rows.card_from_row(row) if row is not None else None
 
     def update_card(self, card: Card) -> None:
-        with self._write() as conn:
+        with live_card_unique(self._conn, card), self._write() as conn:
             cur = conn.execute(rows.UPDATE_CARD, rows.to_params(card))
             if cur.rowcount == 0:
                 raise NotFound(f"no card {card.card_id}")
