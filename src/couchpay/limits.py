@@ -15,14 +15,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from couchpay import protocol
 from couchpay.domain.errors import RateLimited
 from couchpay.ratelimit import TokenBucket
+from couchpay.routes import ROUTES
 
 STRIPE_WRITING_ACTIONS = frozenset(
     {"create-setup-intent", "create-payment-method", "purchase-request"}
 )
+STRIPE_ROUTES = tuple(ROUTES[action] for action in sorted(STRIPE_WRITING_ACTIONS))
 WINDOW_SECONDS = 60
 MAX_TRACKED_USERS = 10_000
 T = TypeVar("T")
@@ -41,6 +44,17 @@ def too_many_writes() -> RateLimited:
 
 def too_many_frames() -> RateLimited:
     return RateLimited("Too many requests for this user; slow down and retry.")
+
+
+def refuse_stripe_write(
+    request: protocol.Request, user_id: str, take: Callable[[str], bool]
+) -> dict[str, Any] | None:
+    """The ``rate_limited`` reply (with the action's own failure name) when ``request`` writes to
+    Stripe and ``take(user_id)`` finds the user's allowance for this minute spent; else None."""
+    if request.route not in STRIPE_ROUTES or take(user_id):
+        return None
+    refusal = protocol.error_message(too_many_writes())
+    return protocol.reply(request.route.failure, refusal, request.request_id)
 
 
 @dataclass

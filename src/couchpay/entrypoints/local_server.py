@@ -31,17 +31,15 @@ from couchpay.http_guard import (
     read_capped,
     security_headers,
 )
-from couchpay.limits import STRIPE_WRITING_ACTIONS, UserLimits, too_many_frames, too_many_writes
+from couchpay.limits import UserLimits, refuse_stripe_write, too_many_frames
 from couchpay.local_sign_in import log_issued, loopback_host, may_sign_in
 from couchpay.ports.identity import SignInUnavailable
 from couchpay.ratelimit import TokenBucket, parse_limit
-from couchpay.routes import ROUTES
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_IN_FLIGHT_PER_CONNECTION = 8
 PAGE_TOKEN_TTL_SECONDS = 12 * 3600
-STRIPE_ROUTES = tuple(ROUTES[action] for action in sorted(STRIPE_WRITING_ACTIONS))
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _conn_ids = itertools.count(1)
 
@@ -260,12 +258,9 @@ def _admit(
     if not limits.take_frame(user_id):
         return protocol.refuse(frame, too_many_frames())
     parsed = protocol.parse(frame)
-    if isinstance(parsed, dict) or parsed.route not in STRIPE_ROUTES:
+    if isinstance(parsed, dict):
         return parsed
-    if limits.take_stripe_write(user_id):
-        return parsed
-    refusal = too_many_writes()
-    return protocol.reply(parsed.route.failure, protocol.error_message(refusal), parsed.request_id)
+    return refuse_stripe_write(parsed, user_id, limits.take_stripe_write) or parsed
 
 
 def _frame_of(msg: Mapping[str, Any]) -> str | bytes | None:

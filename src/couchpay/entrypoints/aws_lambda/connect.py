@@ -26,8 +26,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except SignInUnavailable as exc:  # the pool's keys are unreachable: retry later
             log.warning("connection %s refused: %s", request.get("connectionId"), exc)
             return {"statusCode": 503, "body": "sign-in unavailable"}
+        connections = _runtime.connections()
+        if len(connections.connections_of(user_id)) >= _runtime.config().max_sockets_per_user:
+            log.warning("connection %s refused: too many sockets", request.get("connectionId"))
+            return {"statusCode": 429, "body": "too many sockets"}
         endpoint = _runtime.management_endpoint(request)
-        _runtime.connections().add(request["connectionId"], user_id, endpoint)
+        connections.add(request["connectionId"], user_id, endpoint)
     except Exception:  # never let the runtime see an exception: answer 500, keep a trace
         log.exception("$connect failed")
         return {"statusCode": 500, "body": "internal error"}
