@@ -93,10 +93,10 @@ def create_app(runtime: Runtime) -> SecurityHeaders:
         try:
             with anyio.fail_after(runtime.config.handshake_timeout_seconds):
                 body = await read_capped(request, runtime.config.webhook_max_bytes)
-        except BodyTooLarge:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        except BodyTooLarge:  # the rest is never read: close instead of draining it
+            return JSONResponse({"error": "body too large"}, 413, {"Connection": "close"})
         except TimeoutError:
-            return JSONResponse({"error": "body too slow"}, status_code=408)
+            return JSONResponse({"error": "body too slow"}, 408, {"Connection": "close"})
         header = request.headers.get("stripe-signature", "")
         result = await anyio.to_thread.run_sync(verify_webhook, runtime, body, header)
         return JSONResponse(result.body, status_code=result.status)

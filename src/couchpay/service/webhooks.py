@@ -3,7 +3,9 @@
 Nothing in the payload is trusted but ids: every object is re-read from Stripe. Records only
 move forward (``settlement``), so late, repeated or out-of-order events change nothing; the user
 is told only by the call that actually settled a purchase. Events are processed first and then
-kept, so a crash mid-way never loses one (Stripe delivers it again)."""
+kept, so a crash mid-way never loses one (Stripe delivers it again). A signed event of a kind we
+handle but with no object id is acknowledged as ignored (a final 2xx: Stripe retries anything
+else for days, and no retry could supply the id)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,16 @@ def handle_event(svc: Services, event: WebhookEvent) -> tuple[str, bool]:
     return outcome, first
 
 
+OBJECT_EVENTS = PAYMENT_INTENT_EVENTS | {
+    "payment_method.detached",
+    "payment_method.automatically_updated",
+    "setup_intent.succeeded",
+}
+
+
 def _apply(svc: Services, event: WebhookEvent) -> str:
+    if event.type in OBJECT_EVENTS and not event.object_id:
+        return "ignored: no object id"  # nothing to re-read; no retry would ever change that
     if event.type in PAYMENT_INTENT_EVENTS:
         return settle_intent(svc, event.object_id)
     if event.type == "charge.refunded" and event.payment_intent_id:
