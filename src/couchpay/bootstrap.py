@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from couchpay.adapters.connections import LocalConnections
 from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
-from couchpay.file_modes import private_dir
+from couchpay.file_modes import private_dir, private_file
 from couchpay.ports.gateway import PaymentGateway
 from couchpay.ports.identity import TokenVerifier
 from couchpay.ports.notifier import Notifier
@@ -147,7 +147,7 @@ def start(config: Config, notifier: Notifier | None = None) -> Runtime:
 
         def on_listening(url: str) -> None:
             embedded.register_webhook("couchpay", f"{url}/stripe/webhook", secret)
-            config.localstripe_url_file.write_text(api_base or "")
+            private_file(config.localstripe_url_file).write_text(api_base or "")
 
         closers.append(lambda: config.localstripe_url_file.unlink(missing_ok=True))
 
