@@ -10,12 +10,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from couchpay.adapters.aws_connections import AwsConnections
 from couchpay.entrypoints.aws_lambda import _runtime, connect, default
 from tests.aws.identity import TestUserPool
 from tests.aws.test_connect import connect_event
-from tests.aws.test_handlers import FakeManagement, api, message_event, signed_in  # noqa: F401
+from tests.aws.test_handlers import FakeManagement, message_event, signed_in
 
 WRITES = 3
+
+
+@pytest.fixture
+def api(lambda_env: str, monkeypatch: pytest.MonkeyPatch) -> FakeManagement:
+    fake = FakeManagement()
+    monkeypatch.setattr(AwsConnections, "management", lambda self, endpoint: fake)
+    return fake
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def answer(sock: socket.socket) -> bytes:
     return got
 
 
-# --- finding 2: webhook bodies ---------------------------------------------------------------------
+# --- finding 2: webhook bodies -------------------------------------------------------------------
 def huge_declared_post(bounded: Bounded) -> bytes:
     with bounded.dial() as sock:
         sock.sendall(
@@ -111,7 +111,7 @@ def test_huge_webhook_bodies_get_413_before_being_read(bounded: Bounded) -> None
     assert bounded.peak_rss() - before < 64 * MB  # the red team saw +628 MB
 
 
-# --- finding 3: handshakes and connections ----------------------------------------------------------
+# --- finding 3: handshakes and connections -------------------------------------------------------
 def test_an_unfinished_websocket_upgrade_is_closed(bounded: Bounded) -> None:
     with bounded.dial() as sock:
         sock.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
@@ -141,7 +141,7 @@ def test_connections_over_the_cap_are_refused_and_idle_ones_freed(bounded: Bound
     assert httpx.get(f"{bounded.server.url}/healthz").status_code == 200
 
 
-# --- finding 6: every log line is JSON, uvicorn's too ----------------------------------------------
+# --- finding 6: every log line is JSON, uvicorn's too --------------------------------------------
 async def test_log_lines_stay_json_whatever_the_request_id(bounded: Bounded) -> None:
     server = bounded.server
     async with await CouchpayClient.connect(server.ws_url, server.token("logger")) as c:
@@ -159,7 +159,7 @@ async def test_log_lines_stay_json_whatever_the_request_id(bounded: Bounded) -> 
     assert any(e["logger"].startswith("uvicorn") for e in entries)
 
 
-# --- finding 9: security headers, malformed signed webhooks ----------------------------------------
+# --- finding 9: security headers, malformed signed webhooks --------------------------------------
 def test_every_page_response_carries_security_headers(bounded: Bounded) -> None:
     url = bounded.server.url
     config = httpx.get(f"{url}/config").json()

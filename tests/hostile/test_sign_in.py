@@ -34,6 +34,7 @@ def couchpay(data_dir: Path, env: dict[str, str], *args: str) -> subprocess.Comp
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
 
 

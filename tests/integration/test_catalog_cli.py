@@ -317,6 +317,7 @@ def test_values_out_of_bounds_are_a_clean_refusal(args: tuple[str, ...], data_di
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
