@@ -39,7 +39,13 @@ def store(data_dir: Path) -> Iterator[SqliteStore]:
 
 def add(store: SqliteStore, card_id: str, month_year: tuple[int, int], **changes: object) -> Card:
     month, year = month_year
-    card = make_card(card_id, exp_month=month, exp_year=year, card_token=f"pm_{card_id}", **changes)
+    card = make_card(
+        card_id,
+        exp_month=month,
+        exp_year=year,
+        card_token=f"pm_{card_id}",
+        **({"fingerprint": f"fp_{card_id}"} | changes),  # one live card per fingerprint
+    )
     store.ensure_user(card.user_id, card.created_at)  # cards belong to a user
     store.add_card(card)
     return card
