@@ -107,24 +107,40 @@ class CognitoTokens(TokenVerifier):
         return claims
 
     def _signing_key(self, kid: str) -> jwt.PyJWK:
+        """The pool's key ``kid``: from the cached set when it is there (whatever happened to
+        fetches since), else from one fetch, unless a fetch failed or the set was refreshed
+        moments ago (then no network at all)."""
         with self._fetching:
+            cached = self._cached_keys()
+            found = jwt.PyJWKClient.match_kid(cached, kid) if cached is not None else None
+            if found is not None:
+                return found
             now = time.monotonic()
             if now < self._down_until:
                 raise JwksUnavailable("the pool's keys were unreachable moments ago")
+            if cached is not None and now < self._next_refresh:
+                raise Unauthorized("The sign-in token is not signed by the pool.")
+            if cached is not None:  # a key id we do not know: a rotation? look once a minute
+                self._next_refresh = now + REFRESH_COOLDOWN_SECONDS
             try:
-                found = jwt.PyJWKClient.match_kid(self._jwks.get_signing_keys(), kid)
-                if found is None and now >= self._next_refresh:  # rotated? look once more
-                    self._next_refresh = now + REFRESH_COOLDOWN_SECONDS
-                    keys = self._jwks.get_signing_keys(refresh=True)
-                    found = jwt.PyJWKClient.match_kid(keys, kid)
+                keys = self._jwks.get_signing_keys(refresh=True)
             except jwt.PyJWKClientConnectionError as exc:
                 self._down_until = time.monotonic() + FAILURE_COOLDOWN_SECONDS
                 raise JwksUnavailable(f"cannot fetch the pool's keys: {exc}") from exc
             except jwt.PyJWKClientError as exc:  # the set has no usable signing key at all
                 raise Unauthorized("The sign-in token is not signed by the pool.") from exc
+        found = jwt.PyJWKClient.match_kid(keys, kid)
         if found is None:
             raise Unauthorized("The sign-in token is not signed by the pool.")
         return found
+
+    def _cached_keys(self) -> list[jwt.PyJWK] | None:
+        """The signing keys of the cached set (None when nothing is cached, or it expired)."""
+        cache = self._jwks.jwk_set_cache
+        jwk_set = cache.get() if cache is not None else None
+        if jwk_set is None:
+            return None
+        return [k for k in jwk_set.keys if k.public_key_use in ("sig", None) and k.key_id]
 
 
 def _names(audience: object, client_id: str) -> bool:
