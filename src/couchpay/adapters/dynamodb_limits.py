@@ -31,7 +31,7 @@ def stripe_write_taker(
             "update_item",
             TableName=store.name(tables.GUARDS),
             Key=rows.wire({"guard": f"rate#stripe-writes#{user_id}#{window}"}),
-            UpdateExpression="ADD n :one SET expires_at = :expires",
+            UpdateExpression="SET expires_at = :expires ADD n :one",
             ConditionExpression="attribute_not_exists(n) OR n < :limit",
             ExpressionAttributeValues=rows.wire(
                 {
