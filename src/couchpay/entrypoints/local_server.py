@@ -1,4 +1,11 @@
-"""The one-process server: WebSocket API at /ws, Stripe webhook, config, health, the page."""
+"""The one-process server: WebSocket API at /ws, Stripe webhook, config, health, the page.
+
+Every refusal of a WebSocket (bad token, sign-in unavailable, a non-loopback Host while local
+sign-in is on, a foreign Origin, one socket more than the user may hold) comes before ``accept``.
+An accepted socket is closed when its token expires (4001). Frames pass the socket's rate, the
+user's rate across sockets, and for Stripe-writing actions the user's per-minute allowance.
+Request bodies are read only up to a limit (``http_guard``); every HTTP response carries the
+security headers."""
 
 from __future__ import annotations
 
@@ -79,9 +86,9 @@ def create_app(runtime: Runtime) -> SecurityHeaders:
         if not runtime.config.dev_sign_in or not may_sign_in(peer, request.headers):
             return JSONResponse({"error": "not found"}, status_code=404)
         try:
-            body = await request.json()
+            body = json.loads(await read_capped(request, 4096))
             user_id = body["userId"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):  # BodyTooLarge is a ValueError
             return JSONResponse({"error": 'send {"userId": ...}'}, status_code=400)
         if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
             return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
