@@ -69,3 +69,19 @@ def test_connect_refuses_a_user_over_the_socket_limit(few_writes: str, pool: Tes
     over = connect.handler(connect_event(pool.token("many"), "m3"), None)
     assert over["statusCode"] == 429
     assert connect.handler(connect_event(pool.token("other"), "o1"), None)["statusCode"] == 200
+
+
+def test_frames_after_the_token_expires_are_not_signed_in(
+    api: FakeManagement, pool: TestUserPool
+) -> None:
+    """Red-team finding 7 on AWS: the connection's identity ends with its token."""
+    assert (
+        connect.handler(connect_event(pool.token("brief", ttl=2), "t1"), None)["statusCode"] == 200
+    )
+    frame = json.dumps({"action": "get-items", "requestId": "r"})
+    default.handler(message_event("t1", frame), None)
+    time.sleep(3)  # the token is past its exp
+    default.handler(message_event("t1", frame), None)
+    [(_, before), (_, after)] = api.sent
+    assert before["action"] == "get-items-resp-success"
+    assert after["action"] == "error" and after["message"]["code"] == "unauthorized"
