@@ -4,8 +4,9 @@
 Gateway's two-hour connection limit, or the sign-in token's expiry if that comes first (after
 it, frames on the connection are answered as not signed in); ``$disconnect`` removes it. A
 reply or a push goes through the API Gateway Management API (``post_to_connection``); a
-connection that is gone (HTTP 410, ``GoneException``) is forgotten. Pushing is best effort: the records are already written, and a
-page that reconnects reads them. Nothing connects before the first call.
+connection that is gone (HTTP 410, ``GoneException``) is forgotten. Pushing is best effort:
+the records are already written, and a page that reconnects reads them. Nothing connects before
+the first call.
 """
 
 from __future__ import annotations
