@@ -1,5 +1,6 @@
-"""Per-user limits over a fake clock, and log lines that stay valid JSON (red-team findings 5
-and 6, at the unit level; the socket-level reproductions are in tests/hostile)."""
+"""Per-user limits over a fake clock, log lines that stay valid JSON, and the losing side of two
+concurrent saves of one card (red-team findings 5, 6 and 8, at the unit level; the socket-level
+reproductions are in tests/hostile)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import logging
 
 import pytest
 
+from couchpay.domain.cards import Card
 from couchpay.limits import UserLimits
 from couchpay.logs import JsonFormatter
+from couchpay.service.cards import save_card
+from couchpay.service.context import Services
+from tests.unit.conftest import NOW
+from tests.unit.fakes import FakeGateway, MemoryStore
 
 
 class Clock:
@@ -57,3 +63,22 @@ def test_every_log_line_is_json_whatever_a_value_holds(request_id: str) -> None:
     assert entry["message"] == "frame token=[redacted]"
     assert "eyJhbGciOi" not in line and "sk_live_x" not in line
     assert entry["nested"]["token="][0] == "[redacted]"
+
+
+class LateStore(MemoryStore):
+    """A store whose card list does not yet show the save that is racing this one (what two
+    concurrent saves of one card both see before either has written)."""
+
+    def list_cards(self, user_id: str) -> list[Card]:
+        return []
+
+
+def test_the_losing_save_of_one_card_answers_the_winner_and_detaches_its_own() -> None:
+    store, gateway = LateStore(), FakeGateway()
+    svc = Services(store=store, gateway=gateway, now=lambda: NOW)
+    first, second = gateway.card(fingerprint="fp_same"), gateway.card(fingerprint="fp_same")
+    winner = save_card(svc, "u1", first)
+    loser = save_card(svc, "u1", second)
+    assert loser == winner and len(store.cards) == 1
+    assert gateway.methods[first][0].customer_id is not None  # the winner stays attached
+    assert gateway.methods[second][0].customer_id is None  # the loser's attach was taken back
