@@ -37,7 +37,7 @@ STAGES = (  # first match wins, so the order matters
     ("store: reads and row mapping", "SqliteStore"),
     ("per-frame JSON log line", "_log_frame"),
     ("message validation (pydantic)", "_validate"),
-    ("handler logic (routes, service, views)", "handle_frame (couchpay/protocol.py"),
+    ("handler logic (routes, service, views)", "handle_frame (couchpay/wire/protocol.py"),
     ("thread hop (anyio.to_thread)", "run_sync"),
     ("thread hop (anyio.to_thread)", "WorkerThread.run"),
     ("reply: json.dumps + WebSocket send", "serve_socket.<locals>.send"),

@@ -19,6 +19,7 @@ from datetime import datetime
 from couchpay.adapters.connections import LocalConnections
 from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
+from couchpay.file_modes import private_dir, private_file
 from couchpay.ports.gateway import PaymentGateway
 from couchpay.ports.identity import TokenVerifier
 from couchpay.ports.metrics import Metrics
@@ -44,6 +45,12 @@ class SignIn(TokenVerifier):
     and dev-token minting for the local sign-in page, which only works while dev sign-in is on."""
 
     def __init__(self, config: Config) -> None:
+        if not config.dev_sign_in and config.jwks_url is None:
+            raise ConfigError(
+                "no sign-in: with STRIPE_SECRET_KEY set, configure an identity provider"
+                " (COUCHPAY_JWKS_URL, COUCHPAY_TOKEN_ISSUER, COUCHPAY_TOKEN_AUDIENCE), or, with"
+                " a test key only, opt in to local sign-in with COUCHPAY_DEV_SIGN_IN=1"
+            )
         if not config.dev_sign_in and not (config.token_issuer and config.token_audience):
             raise ConfigError(
                 "COUCHPAY_JWKS_URL needs COUCHPAY_TOKEN_ISSUER and COUCHPAY_TOKEN_AUDIENCE"
@@ -70,6 +77,9 @@ class SignIn(TokenVerifier):
 
     def verify(self, token: str) -> str:
         return self.verifier.verify(token)
+
+    def verify_until(self, token: str) -> tuple[str, float]:
+        return self.verifier.verify_until(token)
 
     def mint(self, user_id: str, ttl_seconds: int | None = None) -> str:
         from couchpay.adapters.dev_tokens import DevTokens
@@ -118,7 +128,7 @@ def build_store(config: Config) -> Store:
             raise ConfigError(str(exc)) from exc
     from couchpay.adapters.sqlite_store import SqliteStore
 
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.data_dir)
     return SqliteStore(config.sqlite_path)
 
 
@@ -174,8 +184,9 @@ def start(config: Config, transport: Transport | None = None, *, with_line: bool
     embedded offline Stripe. ``transport``: how pushes reach users' sockets (default: this
     process's own connections). ``with_line``: an admission line in this process (the local
     server runs it; see ``entrypoints.line_runner``)."""
+    tokens = build_sign_in(config)  # a sign-in that cannot work refuses before anything starts
     closers: list[Callable[[], None]] = []
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.data_dir)
     api_base = config.stripe_api_base
     webhook_secret = config.stripe_webhook_secret
     on_listening: Callable[[str], None] = _nothing
@@ -191,7 +202,7 @@ def start(config: Config, transport: Transport | None = None, *, with_line: bool
 
         def on_listening(url: str) -> None:
             embedded.register_webhook("couchpay", f"{url}/stripe/webhook", secret)
-            config.localstripe_url_file.write_text(api_base or "")
+            private_file(config.localstripe_url_file).write_text(api_base or "")
 
         closers.append(lambda: config.localstripe_url_file.unlink(missing_ok=True))
 
@@ -216,7 +227,7 @@ def start(config: Config, transport: Transport | None = None, *, with_line: bool
     return Runtime(
         config=config,
         services=services,
-        tokens=build_sign_in(config),
+        tokens=tokens,
         connections=connections,
         publishable_key=config.stripe_publishable_key or OFFLINE_PUBLISHABLE_KEY,
         stripe_api_base=api_base or "https://api.stripe.com",

@@ -12,6 +12,7 @@ from couchpay.domain.pricing import DEFAULT_STREAMING_RATE
 
 LIVE_STRIPE_RATE = 24.0
 TEST_STRIPE_RATE = 20.0
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 class ConfigError(ValueError):
@@ -49,6 +50,24 @@ def parse_rate(text: str) -> Fraction:
     return value
 
 
+def is_live_key(key: str | None) -> bool:
+    """Anything but a test key counts as live: sk_live_, rk_live_, or a shape we do not know."""
+    return key is not None and not key.startswith(("sk_test_", "rk_test_"))
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> int:
+    raw = env.get(name) or ""
+    if not raw:
+        return int(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: not a whole number: {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive: {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -73,11 +92,18 @@ class Config:
     token_issuer: str | None = None
     token_audience: str | None = None
     web_dir: Path | None = None
+    dev_sign_in_opt_in: bool = False
+    webhook_max_bytes: int = 256 * 1024
+    handshake_timeout_seconds: float = 10.0
+    max_connections: int = 500
+    max_sockets_per_user: int = 10
+    user_rate_limit: str = "40/80"
+    stripe_writes_per_minute: int = 20
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         e = dict(os.environ if env is None else env)
-        return cls(
+        config = cls(
             data_dir=Path(e.get("COUCHPAY_DATA_DIR") or "./.couchpay"),
             stripe_secret_key=e.get("STRIPE_SECRET_KEY") or None,
             stripe_publishable_key=e.get("STRIPE_PUBLISHABLE_KEY") or None,
@@ -91,7 +117,7 @@ class Config:
                 else DEFAULT_STREAMING_RATE
             ),
             stripe_rate=_number(e, "COUCHPAY_STRIPE_RATE", None, 0.1),
-            line_max=int(_number(e, "COUCHPAY_LINE_MAX", 10_000, 1) or 1),
+            line_max=_positive(e, "COUCHPAY_LINE_MAX", 10_000),
             line_max_wait_seconds=_number(e, "COUCHPAY_LINE_MAX_WAIT_SECONDS", 600, 1) or 600,
             settle_every_seconds=_number(e, "COUCHPAY_SETTLE_EVERY_SECONDS", 15, 0.1) or 15,
             settle_pending_after_seconds=(
@@ -111,12 +137,29 @@ class Config:
             token_issuer=e.get("COUCHPAY_TOKEN_ISSUER") or None,
             token_audience=e.get("COUCHPAY_TOKEN_AUDIENCE") or None,
             web_dir=Path(e["COUCHPAY_WEB_DIR"]) if e.get("COUCHPAY_WEB_DIR") else None,
+            dev_sign_in_opt_in=(e.get("COUCHPAY_DEV_SIGN_IN") or "").lower() in TRUE_WORDS,
+            webhook_max_bytes=_positive(e, "COUCHPAY_WEBHOOK_MAX_BYTES", 256 * 1024),
+            handshake_timeout_seconds=_positive(e, "COUCHPAY_HANDSHAKE_TIMEOUT", 10),
+            max_connections=_positive(e, "COUCHPAY_MAX_CONNECTIONS", 500),
+            max_sockets_per_user=_positive(e, "COUCHPAY_MAX_SOCKETS_PER_USER", 10),
+            user_rate_limit=e.get("COUCHPAY_USER_RATE_LIMIT") or "40/80",
+            stripe_writes_per_minute=_positive(e, "COUCHPAY_STRIPE_WRITES_PER_MINUTE", 20),
         )
+        config.check_sign_in()
+        return config
+
+    def check_sign_in(self) -> None:
+        """Local sign-in is never allowed next to a live Stripe key, whatever else is set."""
+        if self.dev_sign_in_opt_in and is_live_key(self.stripe_secret_key):
+            raise ConfigError(
+                "COUCHPAY_DEV_SIGN_IN is refused with a live Stripe key (sk_live_/rk_live_):"
+                " local sign-in lets anyone on this host sign in as any user"
+            )
 
     @property
     def live(self) -> bool:
-        """A live-mode Stripe key (real money)."""
-        return (self.stripe_secret_key or "").startswith(("sk_live_", "rk_live_"))
+        """A live-mode Stripe key (real money); an unknown shape counts as live."""
+        return is_live_key(self.stripe_secret_key)
 
     @property
     def line_rate(self) -> float:
@@ -130,8 +173,14 @@ class Config:
 
     @property
     def dev_sign_in(self) -> bool:
-        """Local dev tokens are accepted only while no real identity provider is configured."""
-        return self.jwks_url is None
+        """Local sign-in (dev tokens, the page's sign-in by name), as SPEC's Identity says: never
+        beside an identity provider; on by default only with no Stripe key (the offline demo);
+        with a test key only when COUCHPAY_DEV_SIGN_IN opts in; never with a live key."""
+        if self.jwks_url is not None:
+            return False
+        if self.stripe_secret_key is None:
+            return True
+        return self.dev_sign_in_opt_in and not is_live_key(self.stripe_secret_key)
 
     @property
     def web_dist(self) -> Path:

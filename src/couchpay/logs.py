@@ -2,7 +2,10 @@
 
 Whatever a log call is handed, these never reach the output: Stripe secret and restricted keys,
 webhook signing secrets, PaymentIntent / SetupIntent client secrets, JWTs (sign-in tokens), and
-``token=`` query values."""
+``token=`` query values. Values are scrubbed one by one before the line is serialized (never the
+serialized line, whose escaping a pattern could break), so every line is valid JSON whatever a
+value holds. uvicorn's own loggers go through the same formatter (``couchpay serve`` gives
+uvicorn no logging configuration of its own)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,20 @@ def scrub(text: str) -> str:
     return SECRETS.sub("[redacted]", text)
 
 
+def scrub_value(value: Any) -> Any:
+    """``value`` with every string in it scrubbed (dicts, lists and tuples walked; anything else
+    becomes its scrubbed ``str``, as the JSON line would show it)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {scrub(str(k)): scrub_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_value(v) for v in value]
+    return scrub(str(value))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -38,7 +55,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return scrub(json.dumps(entry, default=str, ensure_ascii=False))
+        return json.dumps(scrub_value(entry), ensure_ascii=False)
 
 
 def configure(level: int = logging.INFO) -> None:
@@ -49,3 +66,6 @@ def configure(level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "stripe", "uvicorn.access", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for own in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logging.getLogger(own).handlers[:] = []  # into the root's JSON handler, nowhere else
+        logging.getLogger(own).propagate = True

@@ -133,12 +133,13 @@ def test_the_management_endpoint_is_the_connections_api_stage(
     )
 
 
-def test_an_unreachable_key_set_is_an_error_not_a_refusal(
+def test_an_unreachable_key_set_is_503_not_a_refusal(
     lambda_env: str, pool: TestUserPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Not the token's fault (so not 403), and not a crash (so not 500): retry later."""
     monkeypatch.setenv("COUCHPAY_JWKS_URL", "http://127.0.0.1:9/.well-known/jwks.json")
     _runtime.reset()
-    assert connect.handler(connect_event(pool.token("fan-8")), None)["statusCode"] == 500
+    assert connect.handler(connect_event(pool.token("fan-8")), None)["statusCode"] == 503
 
 
 def test_keys_are_fetched_once_and_refetched_for_a_new_key_id(pool: TestUserPool) -> None:

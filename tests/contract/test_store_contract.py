@@ -9,6 +9,9 @@ import pytest
 
 from couchpay.adapters.sqlite_store import SqliteStore
 from couchpay.ports.store import Store
+from tests.contract.card_uniqueness_contract import (  # noqa: F401 - collected
+    TestOneLiveCardPerFingerprint,
+)
 from tests.contract.holds_contract import TestHoldsContract  # noqa: F401 - collected
 from tests.contract.store_contract import TestStoreContract  # noqa: F401 - collected
 from tests.unit.fakes import MemoryStore

@@ -1,5 +1,6 @@
-"""A server of its own for the hostile-input suites (a high rate limit, so the fuzzer is not
-throttled, except where a test says otherwise), and a snapshot of its whole database."""
+"""A server of its own for the hostile-input suites (high rate limits, per socket and per
+user, so the fuzzer is not throttled, except where a test says otherwise), and a snapshot of
+its whole database."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ def snapshot(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("hostile")
-    with running_server(data_dir, {"COUCHPAY_RATE_LIMIT": "100000/100000"}) as server:
+    unthrottled = {
+        "COUCHPAY_RATE_LIMIT": "100000/100000",
+        "COUCHPAY_USER_RATE_LIMIT": "100000/100000",
+        "COUCHPAY_STRIPE_WRITES_PER_MINUTE": "100000",
+    }
+    with running_server(data_dir, unthrottled) as server:
         yield server
 
 

@@ -39,7 +39,13 @@ def store(data_dir: Path) -> Iterator[SqliteStore]:
 
 def add(store: SqliteStore, card_id: str, month_year: tuple[int, int], **changes: object) -> Card:
     month, year = month_year
-    card = make_card(card_id, exp_month=month, exp_year=year, card_token=f"pm_{card_id}", **changes)
+    card = make_card(
+        card_id,
+        exp_month=month,
+        exp_year=year,
+        card_token=f"pm_{card_id}",
+        **({"fingerprint": f"fp_{card_id}"} | changes),  # one live card per fingerprint
+    )
     store.ensure_user(card.user_id, card.created_at)  # cards belong to a user
     store.add_card(card)
     return card
@@ -211,7 +217,9 @@ def test_config_shows_the_pricing_and_never_a_secret(
     assert shown["streamingRate"] == "12.5%"
     assert shown["stripeSecretKey"] == "set" and shown["stripeWebhookSecret"] == "set"
     assert shown["database"] == f"sqlite:///{data_dir / 'couchpay.sqlite3'}"
-    assert shown["identity"].startswith("local dev tokens")
+    assert shown["identity"].startswith("none")  # a Stripe key turns local sign-in off (SPEC)
+    monkeypatch.setenv("COUCHPAY_DEV_SIGN_IN", "1")  # a test key may opt in
+    assert json.loads(cli(capsys, "config", "--json")[1])["identity"].startswith("local dev")
 
 
 def test_config_offline_defaults(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

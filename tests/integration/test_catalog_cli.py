@@ -318,3 +318,34 @@ def test_capacity_limits_an_item_and_cannot_go_below_what_is_held(
     assert code == 0 and json.loads(out)["capacity"] is None
     item = store.get_item(added["itemId"])
     assert item is not None and item.capacity is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("add", "Big", "--kind", "merch", "--price-cents", "100", "--shipping-cents", "9" * 23),
+        ("add", "Big", "--kind", "merch", "--price-cents", "100", "--shipping-cents", "9" * 5000),
+        ("add", "Big", "--kind", "merch", "--price-cents", "100", "--shipping-cents", "100000000"),
+        ("add", "Big", "--kind", "merch", "--price-cents", "9" * 5000),
+        ("add", "n" * 201, "--kind", "merch", "--price-cents", "100"),
+    ],
+)
+def test_values_out_of_bounds_are_a_clean_refusal(args: tuple[str, ...], data_dir: Path) -> None:
+    """Red-team finding 9: a huge shipping crashed with a traceback; shipping had no bound."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "COUCHPAY_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "couchpay.entrypoints.cli", "catalog", *args],
+        env=env | {"COUCHPAY_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert all(line.startswith("couchpay: ") for line in lines)  # no traceback, one line each
+    assert "at most" in lines[-1] and len(lines[-1]) < 200
+    assert "Traceback" not in done.stderr
+    store = SqliteStore(data_dir / "couchpay.sqlite3")
+    assert all(i.name != "Big" for i in store.list_all_items())
+    store.close()

@@ -29,7 +29,7 @@ from couchpay.ports.gateway import (
     RefundResult,
     SetupIntentResult,
 )
-from couchpay.ports.store import SETTLED_FIELDS, Store
+from couchpay.ports.store import SETTLED_FIELDS, LiveCardExists, Store
 from couchpay.ports.stored_keys import dt_out
 
 
@@ -74,15 +74,31 @@ class MemoryStore(Store):
             self.users[user_id] = replace(self._user(user_id), default_card_id=card_id)
 
     def add_card(self, card: Card) -> None:
-        self.cards[card.card_id] = card
+        with self.lock:
+            self._one_live(card)
+            self.cards[card.card_id] = card
+
+    def _one_live(self, card: Card) -> None:
+        if not (card.active and card.status is CardStatus.LIVE):
+            return
+        for other in self.cards.values():
+            if (
+                other.card_id != card.card_id
+                and (other.user_id, other.fingerprint) == (card.user_id, card.fingerprint)
+                and other.active
+                and other.status is CardStatus.LIVE
+            ):
+                raise LiveCardExists(other.card_id)
 
     def get_card(self, card_id: str) -> Card | None:
         return self.cards.get(card_id)
 
     def update_card(self, card: Card) -> None:
-        if card.card_id not in self.cards:
-            raise NotFound(f"no card {card.card_id}")
-        self.cards[card.card_id] = card
+        with self.lock:
+            if card.card_id not in self.cards:
+                raise NotFound(f"no card {card.card_id}")
+            self._one_live(card)
+            self.cards[card.card_id] = card
 
     def list_cards(self, user_id: str) -> list[Card]:
         mine = [c for c in self.cards.values() if c.user_id == user_id]

@@ -30,7 +30,13 @@ def svc(store: MemoryStore) -> Services:
 
 
 def card(store: MemoryStore, card_id: str, month: int, year: int, **changes: object) -> Card:
-    c = make_card(card_id, exp_month=month, exp_year=year, card_token=f"pm_{card_id}", **changes)
+    c = make_card(
+        card_id,
+        exp_month=month,
+        exp_year=year,
+        card_token=f"pm_{card_id}",
+        **({"fingerprint": f"fp_{card_id}"} | changes),  # one live card per fingerprint
+    )
     store.add_card(c)
     return c
 

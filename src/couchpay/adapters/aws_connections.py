@@ -1,10 +1,12 @@
 """Open API Gateway WebSocket connections, kept in the ``connections`` table, and pushes to them.
 
 ``$connect`` records (connection id -> user, management endpoint) with a TTL a little past API
-Gateway's two-hour connection limit; ``$disconnect`` removes it. A reply or a push goes through
-the API Gateway Management API (``post_to_connection``); a connection that is gone (HTTP 410,
-``GoneException``) is forgotten. Pushing is best effort: the records are already written, and a
-page that reconnects reads them. Nothing connects before the first call.
+Gateway's two-hour connection limit, or the sign-in token's expiry if that comes first (after
+it, frames on the connection are answered as not signed in); ``$disconnect`` removes it. A
+reply or a push goes through the API Gateway Management API (``post_to_connection``); a
+connection that is gone (HTTP 410, ``GoneException``) is forgotten. Pushing is best effort:
+the records are already written, and a page that reconnects reads them. Nothing connects before
+the first call.
 """
 
 from __future__ import annotations
@@ -78,14 +80,19 @@ class AwsConnections:
             return client
 
     # the registry ------------------------------------------------------------------------
-    def add(self, connection_id: str, user_id: str, endpoint: str) -> None:
+    def add(
+        self, connection_id: str, user_id: str, endpoint: str, until: float | None = None
+    ) -> None:
+        """``until``: when the sign-in token expires; the record (hence the connection's
+        identity) ends then, if that is before API Gateway's own limit."""
         now = int(self._clock())
+        expires_at = now + CONNECTION_TTL_SECONDS
         item = {
             "connection_id": connection_id,
             "user_id": user_id,
             "endpoint": endpoint,
             "connected_at": now,
-            "expires_at": now + CONNECTION_TTL_SECONDS,
+            "expires_at": expires_at if until is None else min(expires_at, int(until)),
         }
         self.dynamodb.put_item(TableName=self.table, Item=rows.wire(item))
 

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import jwt
 
+from couchpay.adapters.jwt_expiry import ExpiringJwt
 from couchpay.domain.errors import Unauthorized
-from couchpay.ports.identity import TokenVerifier
+from couchpay.file_modes import private_dir
 
 ISSUER = "couchpay-dev"
 AUDIENCE = "couchpay"
 
 
-class DevTokens(TokenVerifier):
+class DevTokens(ExpiringJwt):
     def __init__(self, key_file: Path, ttl_seconds: int = 12 * 3600) -> None:
         self._key_file = key_file
         self._ttl = ttl_seconds
@@ -62,7 +63,7 @@ def _load_or_create_key(path: Path) -> bytes:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_bytes(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

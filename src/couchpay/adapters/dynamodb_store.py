@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from couchpay.adapters import dynamodb_card_guard as guard
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_client import (
@@ -32,7 +33,10 @@ from couchpay.domain.errors import NotFound
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys as stored
-from couchpay.ports.store import Store
+from couchpay.ports.store import LiveCardExists, Store
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 _P = PurchaseStatus
 __all__ = ["DynamoDbSettings", "DynamoDbStore", "create_missing_tables", "make_client"]
@@ -104,13 +108,30 @@ class DynamoDbStore(DynamoDbPurchases, Store):
                 }
             },
         ]
+        if guard.is_live(card):
+            items.append(guard.claim_item(self, card))
         try:
             self._transact(items)
         except ClientError as exc:
-            reasons = [*_reasons(exc), "None", "None"]
+            reasons = [*_reasons(exc), "None", "None", "None"]
+            if reasons[2] == "ConditionalCheckFailed":
+                self._add_card_once_more(items, card, exc)
+                return
             card_taken, no_user = (r == "ConditionalCheckFailed" for r in reasons[:2])
             why = "card id already stored" if card_taken else "no such user" if no_user else ""
             raise DynamoDbStoreError(f"add_card {card.card_id}: {why or _code(exc)}") from exc
+
+    def _add_card_once_more(self, items: list[Any], card: Card, exc: ClientError) -> None:
+        """The fingerprint's guard is held: by a live card (LiveCardExists), or stale."""
+        from botocore.exceptions import ClientError
+
+        if guard.release_if_stale(self, card):
+            try:
+                self._transact(items)
+                return
+            except ClientError:
+                pass
+        raise LiveCardExists(guard.holder(self, card)) from exc
 
     def get_card(self, card_id: str) -> Card | None:
         item = self._get(tables.CARDS, {"card_id": card_id})
@@ -119,6 +140,7 @@ class DynamoDbStore(DynamoDbPurchases, Store):
     def update_card(self, card: Card) -> None:
         if not self._put(tables.CARDS, rows.card_item(card), "attribute_exists(card_id)"):
             raise NotFound(f"no card {card.card_id}")
+        guard.after_update(self, card)
 
     def list_cards(self, user_id: str) -> list[Card]:
         user = self._get(tables.USERS, {"user_id": user_id})

@@ -17,6 +17,9 @@ stack is removed); only ``connections`` rows go away, on disconnect or by TTL.
     refunds            refund_key                    GSI by_transaction
     webhook_events     event_id
     connections        connection_id                 GSI by_user; TTL on expires_at
+    guards             guard                         uniqueness items (one live card per user
+                                                     and fingerprint) and per-user rate
+                                                     counters (TTL on expires_at)
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ CONNECTIONS = Table(
     ttl_attribute="expires_at",
     retain=False,
 )
+GUARDS = Table("GuardsTable", "guards", "guard", ttl_attribute="expires_at")
 
 TABLES: tuple[Table, ...] = (
     USERS,
@@ -109,6 +113,7 @@ TABLES: tuple[Table, ...] = (
     REFUNDS,
     WEBHOOK_EVENTS,
     CONNECTIONS,
+    GUARDS,
 )
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from couchpay.adapters.sqlite_schema import enable_wal, migrate
+from couchpay.file_modes import private_file
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -19,6 +20,8 @@ BUSY_TIMEOUT_MS = 10_000
 class SqliteConnections:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            private_file(Path(self.path))  # 0600 before SQLite opens it; WAL/SHM inherit it
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

@@ -110,6 +110,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             held    INTEGER NOT NULL
         )""",
     ),
+    # 4: one live card per (user, fingerprint), enforced by the database. Duplicates saved
+    # before (concurrent saves of one card) are first cancelled, keeping the oldest; a user
+    # whose default was a cancelled duplicate gets the kept card as default.
+    (
+        """UPDATE users SET default_card_id = (
+            SELECT k.card_id FROM cards d JOIN cards k
+              ON k.user_id = d.user_id AND k.fingerprint = d.fingerprint
+                AND k.active = 1 AND k.status = 'live'
+            WHERE d.card_id = users.default_card_id
+            ORDER BY k.created_at, k.card_id LIMIT 1)
+          WHERE default_card_id IN (
+            SELECT card_id FROM cards WHERE active = 1 AND status = 'live')""",
+        """UPDATE cards SET active = 0, status = 'cancelled'
+          WHERE active = 1 AND status = 'live' AND EXISTS (
+            SELECT 1 FROM cards k
+            WHERE k.user_id = cards.user_id AND k.fingerprint = cards.fingerprint
+              AND k.active = 1 AND k.status = 'live'
+              AND (k.created_at, k.card_id) < (cards.created_at, cards.card_id))""",
+        """CREATE UNIQUE INDEX cards_one_live_per_fingerprint
+            ON cards (user_id, fingerprint) WHERE active = 1 AND status = 'live'""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from couchpay.adapters import sqlite_rows as rows
+from couchpay.adapters.sqlite_card_guard import live_card_unique
 from couchpay.adapters.sqlite_connections import SqliteConnections
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
@@ -74,7 +75,7 @@ class SqliteStore(SqliteConnections, Store):
 
     # cards ---------------------------------------------------------------------------------
     def add_card(self, card: Card) -> None:
-        with self._write() as conn:
+        with live_card_unique(self._conn, card), self._write() as conn:
             conn.execute(INSERT_CARD, rows.to_params(card))
 
     def get_card(self, card_id: str) -> Card | None:
@@ -82,7 +83,7 @@ class SqliteStore(SqliteConnections, Store):
         return rows.from_row(Card, row) if row is not None else None
 
     def update_card(self, card: Card) -> None:
-        with self._write() as conn:
+        with live_card_unique(self._conn, card), self._write() as conn:
             cur = conn.execute(UPDATE_CARD, rows.to_params(card))
             if cur.rowcount == 0:
                 raise NotFound(f"no card {card.card_id}")

@@ -25,7 +25,9 @@ def parse_event(
         event = json.loads(body)
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
         raise InvalidSignature() from exc
-    data = event.get("data") if isinstance(event, dict) else None
+    if not isinstance(event, dict):  # signed, but a list, string, number or null
+        raise BadRequest("The webhook body is not a Stripe event.")
+    data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not (isinstance(event.get("id"), str) and isinstance(event.get("type"), str)):
         raise BadRequest("The webhook body is not a Stripe event.")

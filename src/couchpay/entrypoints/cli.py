@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OperatorError, CouchpayError) as exc:  # the one place they become exit codes
         print(f"couchpay: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
+    except ConfigError as exc:  # a setting found unusable once the command looked closer
+        print(f"couchpay: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -72,8 +72,13 @@ def effective_config(config: Config) -> dict[str, Any]:
         identity = (
             f"identity provider tokens (JWKS {_redact_url(config.jwks_url)}); dev tokens refused"
         )
-    else:
+    elif config.dev_sign_in:
         identity = f"local dev tokens (`couchpay dev-token`; key in {config.dev_key_file})"
+    else:
+        identity = (
+            "none: with a Stripe key, set COUCHPAY_JWKS_URL (or, test keys only,"
+            " COUCHPAY_DEV_SIGN_IN=1); `couchpay serve` refuses to start"
+        )
     return {
         "currency": config.currency,
         "streamingRate": percent(config.streaming_rate),

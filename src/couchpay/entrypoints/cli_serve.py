@@ -24,6 +24,13 @@ def add_commands(commands: Any) -> None:
 def _dev_token(args: argparse.Namespace, config: Config) -> int:
     from couchpay.adapters.dev_tokens import DevTokens
 
+    if not config.dev_sign_in:
+        print(
+            "couchpay: local sign-in is off (it is on only with no Stripe key, or with a test key"
+            " and COUCHPAY_DEV_SIGN_IN=1, and never beside COUCHPAY_JWKS_URL)",
+            file=sys.stderr,
+        )
+        return 1
     if not 0 < len(args.user_id) <= 128:
         print("couchpay: USER_ID must be 1 to 128 characters", file=sys.stderr)
         return 2
@@ -38,6 +45,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
     from couchpay import bootstrap, logs
+    from couchpay.entrypoints.http_protocol import server_options
     from couchpay.entrypoints.local_server import create_app
 
     logs.configure()
@@ -55,7 +63,12 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     print(f"open {url}/ in a browser; WebSocket API at ws://{host}:{bound_port}/ws", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(runtime), ws_max_size=1024 * 1024, log_level="warning", lifespan="on"
+            create_app(runtime),
+            ws_max_size=1024 * 1024,
+            log_level="warning",
+            log_config=None,  # uvicorn's loggers go through logs.configure()'s JSON formatter
+            lifespan="on",
+            **server_options(config.handshake_timeout_seconds, config.max_connections),
         )
     )
     try:

@@ -1,15 +1,15 @@
-"""The one-process server: WebSocket API at /ws, Stripe webhook, config, health, the page."""
+"""The one-process server: WebSocket API at /ws (``local_socket``), Stripe webhook (on threads of
+its own), config, health, /metrics, the page; the admission line and the settlement pass run in
+its lifespan (``line_runner``). Request bodies are read only up to a limit (``http_guard``);
+every HTTP response carries the security headers."""
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import logging
 import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -18,23 +18,29 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from couchpay.bootstrap import Runtime
-from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints import line_runner
+from couchpay.entrypoints.local_socket import serve_socket
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
-from couchpay.ratelimit import TokenBucket, parse_limit
-from couchpay.wire import protocol
+from couchpay.http_guard import (
+    BodyTooLarge,
+    SecurityHeaders,
+    content_security_policy,
+    read_capped,
+    security_headers,
+)
+from couchpay.limits import UserLimits
+from couchpay.local_sign_in import log_issued, may_sign_in
+from couchpay.ratelimit import parse_limit
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-MAX_IN_FLIGHT_PER_CONNECTION = 8
 WEBHOOK_THREADS = 8
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+PAGE_TOKEN_TTL_SECONDS = 12 * 3600
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
-_conn_ids = itertools.count(1)
 
 PLACEHOLDER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>couchpay</title></head><body><h1>couchpay</h1>
@@ -42,7 +48,15 @@ PLACEHOLDER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"
 </p></body></html>"""
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def user_limits(runtime: Runtime) -> UserLimits:
+    c = runtime.config
+    rate, burst = parse_limit(c.user_rate_limit)
+    return UserLimits(c.max_sockets_per_user, rate, burst, c.stripe_writes_per_minute)
+
+
+def create_app(runtime: Runtime) -> SecurityHeaders:
+    limits = user_limits(runtime)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -59,23 +73,31 @@ def create_app(runtime: Runtime) -> Starlette:
         return HTMLResponse(PLACEHOLDER_PAGE)
 
     async def dev_token(request: Request) -> Response:
-        """Local sign-in for the page: loopback callers only, and only without a real IdP."""
-        client = request.client.host if request.client else ""
-        if not runtime.config.dev_sign_in or client not in LOOPBACK:
+        """Local sign-in for the page: only while it is on, only from this machine itself."""
+        peer = request.client.host if request.client else None
+        if not runtime.config.dev_sign_in or not may_sign_in(peer, request.headers):
             return JSONResponse({"error": "not found"}, status_code=404)
         try:
-            body = await request.json()
+            body = json.loads(await read_capped(request, 4096))
             user_id = body["userId"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):  # BodyTooLarge is a ValueError
             return JSONResponse({"error": 'send {"userId": ...}'}, status_code=400)
         if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
             return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
-        return JSONResponse({"token": runtime.tokens.mint(user_id), "userId": user_id})
+        token = runtime.tokens.mint(user_id, PAGE_TOKEN_TTL_SECONDS)
+        log_issued(user_id, PAGE_TOKEN_TTL_SECONDS, peer)
+        return JSONResponse({"token": token, "userId": user_id})
 
     webhook_threads: list[anyio.CapacityLimiter] = []
 
     async def webhook(request: Request) -> Response:
-        body = await request.body()
+        try:
+            with anyio.fail_after(runtime.config.handshake_timeout_seconds):
+                body = await read_capped(request, runtime.config.webhook_max_bytes)
+        except BodyTooLarge:  # the rest is never read: close instead of draining it
+            return JSONResponse({"error": "body too large"}, 413, {"Connection": "close"})
+        except TimeoutError:
+            return JSONResponse({"error": "body too slow"}, 408, {"Connection": "close"})
         header = request.headers.get("stripe-signature", "")
         if not webhook_threads:  # threads of its own: never starved by purchases
             webhook_threads.append(anyio.CapacityLimiter(WEBHOOK_THREADS))
@@ -91,7 +113,7 @@ def create_app(runtime: Runtime) -> Starlette:
         return Response(exposition(), media_type=METRICS_CONTENT_TYPE)
 
     async def socket(websocket: WebSocket) -> None:
-        await serve_socket(runtime, websocket)
+        await serve_socket(runtime, websocket, limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -114,107 +136,6 @@ def create_app(runtime: Runtime) -> Starlette:
         routes.append(Mount("/", StaticFiles(directory=dist, html=True)))
     else:
         routes.append(Route("/", index))
-    return Starlette(lifespan=lifespan, routes=routes)
-
-
-def origin_allowed(runtime: Runtime, websocket: WebSocket) -> bool:
-    """Browsers always send Origin: it must be a configured origin, or this server's own.
-    Clients that are not browsers send none and are judged by their token alone."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    allowed = runtime.config.allowed_origins
-    if allowed:
-        return origin.rstrip("/") in allowed
-    host = websocket.headers.get("host", "")
-    return origin.rstrip("/") in {f"http://{host}", f"https://{host}"}
-
-
-async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
-    token = websocket.query_params.get("token", "")
-    try:
-        user_id = runtime.tokens.verify(token)
-    except Unauthorized:
-        await websocket.close(code=4401, reason="unauthorized")  # refused before accept: HTTP 403
-        return
-    if not origin_allowed(runtime, websocket):
-        log.warning("socket refused: origin %r not allowed", websocket.headers.get("origin"))
-        await websocket.close(code=4403, reason="origin not allowed")
-        return
-    await websocket.accept()
-    conn_id = next(_conn_ids)
-    send_lock = anyio.Lock()
-
-    async def send(reply: dict[str, Any]) -> None:
-        async with send_lock:
-            await websocket.send_text(json.dumps(reply))
-
-    runtime.connections.add(user_id, conn_id, send)
-    try:
-        await _serve_frames(runtime, websocket, user_id, conn_id, send)
-    finally:
-        runtime.connections.remove(user_id, conn_id)
-
-
-async def _serve_frames(
-    runtime: Runtime, websocket: WebSocket, user_id: str, conn_id: int, send: Send
-) -> None:
-    """Refusals, and reads of an embedded store (microseconds), are answered right here, in
-    order; anything that writes or may call Stripe runs in a worker thread, up to
-    MAX_IN_FLIGHT_PER_CONNECTION at once."""
-    services = runtime.services
-    inline_reads = services.store.fast_reads
-    bucket = TokenBucket(*parse_limit(runtime.config.rate_limit))
-    slots = anyio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION)
-
-    async def in_thread(request: protocol.Request, started: float) -> None:
-        try:
-            reply = await anyio.to_thread.run_sync(protocol.answer, services, user_id, request)
-            await send(reply)
-            _log_frame(user_id, conn_id, reply, started)
-        except (WebSocketDisconnect, RuntimeError):
-            pass  # the client left while we worked; the records are already written
-        finally:
-            slots.release()
-
-    async with anyio.create_task_group() as tasks:
-        while (frame := _frame_of(await websocket.receive())) is not None:
-            started = time.perf_counter()
-            parsed = (
-                protocol.parse(frame) if bucket.take() else protocol.refuse(frame, RateLimited())
-            )
-            if isinstance(parsed, dict):
-                reply = parsed
-            elif parsed.route.reads_only and inline_reads:
-                reply = protocol.answer(services, user_id, parsed)
-            else:
-                await slots.acquire()
-                tasks.start_soon(in_thread, parsed, started)
-                continue
-            await send(reply)
-            _log_frame(user_id, conn_id, reply, started)
-
-
-def _frame_of(msg: Mapping[str, Any]) -> str | bytes | None:
-    """The frame in an ASGI websocket event; None when the client has gone."""
-    if msg["type"] == "websocket.disconnect":
-        return None
-    text = msg.get("text")
-    return text if text is not None else (msg.get("bytes") or b"")
-
-
-def _log_frame(user_id: str, conn_id: int, reply: dict[str, Any], started: float) -> None:
-    """One structured line per frame: who, which request, which answer, how long. Never the
-    message body (it may hold a client secret)."""
-    message = reply.get("message") or {}
-    log.info(
-        "frame",
-        extra={
-            "request_id": reply.get("requestId") or f"srv-{uuid.uuid4()}",
-            "user_id": user_id,
-            "connection": conn_id,
-            "reply": reply.get("action"),
-            "code": message.get("code") if isinstance(message, dict) else None,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )
+    app = Starlette(lifespan=lifespan, routes=routes)
+    csp = content_security_policy(runtime.stripe_js_url, runtime.stripe_api_base)
+    return SecurityHeaders(app, security_headers(csp))

@@ -45,6 +45,16 @@ def catalog_order(item: CatalogItem) -> tuple[int, str, str]:
     return (item.price_cents, item.name, item.item_id)
 
 
+class LiveCardExists(Exception):
+    """``add_card``/``update_card`` refused: the user already has a live card with this
+    fingerprint (one live card per user and fingerprint, enforced by the store itself)."""
+
+    def __init__(self, card_id: str | None) -> None:
+        super().__init__(f"a live card with this fingerprint exists: {card_id}")
+        self.card_id = card_id
+        """The live card that holds the fingerprint, when the store can tell."""
+
+
 class Store(ABC):
     fast_reads = False
     """True when reads answer in microseconds with no network in between (an embedded
@@ -72,7 +82,9 @@ class Store(ABC):
 
     # cards ---------------------------------------------------------------------------------
     @abstractmethod
-    def add_card(self, card: Card) -> None: ...
+    def add_card(self, card: Card) -> None:
+        """Store a new card. A live, active card whose (user, fingerprint) already has one
+        raises ``LiveCardExists`` and stores nothing (whatever the concurrency)."""
 
     @abstractmethod
     def get_card(self, card_id: str) -> Card | None: ...

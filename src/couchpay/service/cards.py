@@ -16,6 +16,7 @@ from couchpay.domain.errors import (
     PaymentError,
 )
 from couchpay.domain.statuses import CardStatus
+from couchpay.ports.store import LiveCardExists
 from couchpay.service.context import Services
 from couchpay.service.customers import ensure_customer
 
@@ -69,7 +70,24 @@ def save_card(svc: Services, user_id: str, payment_method_id: str) -> Card:
     except CardDeclined:
         _store_new(svc, user, facts, customer_id, CardStatus.ERROR)
         raise
-    return _store_new(svc, user, facts, customer_id, CardStatus.LIVE)
+    try:
+        return _store_new(svc, user, facts, customer_id, CardStatus.LIVE)
+    except LiveCardExists as clash:  # the same card saved at the same moment: one record
+        return _lost_race(svc, user_id, facts, clash)
+
+
+def _lost_race(svc: Services, user_id: str, facts: CardFacts, clash: LiveCardExists) -> Card:
+    """Another save of this card won: answer with its record, and take back our attach (unless
+    both saves sent the very same PaymentMethod)."""
+    winner = svc.store.get_card(clash.card_id) if clash.card_id else None
+    if winner is None or winner.user_id != user_id:
+        raise CardNotValid("This card is being saved by another request; try again.")
+    if winner.card_token != facts.payment_method_id:
+        try:
+            svc.gateway.detach_payment_method(facts.payment_method_id)
+        except PaymentError as exc:
+            log.warning("detach of duplicate %s failed: %s", facts.payment_method_id, exc.code)
+    return winner
 
 
 def check_facts(facts: CardFacts, user: User | None, now: datetime) -> None:

@@ -16,6 +16,7 @@ from couchpay.domain.pricing import MAX_CHARGE_CENTS
 from couchpay.service.context import Services
 
 MAX_NAME_LENGTH = 80
+MAX_DIGITS = len(str(MAX_CHARGE_CENTS))  # longer is out of range, whatever the digits
 SHIPPABLE_KINDS = frozenset({ItemKind.MERCH})
 KINDS = ", ".join(k.value for k in ItemKind)
 
@@ -49,7 +50,7 @@ def add_item(
         name=clean_name(name),
         kind=parse_kind(kind),
         price_cents=check_cents("price", price_cents, MAX_CHARGE_CENTS),
-        shipping_cents=check_cents("shipping", shipping_cents),
+        shipping_cents=check_cents("shipping", shipping_cents, MAX_CHARGE_CENTS),
         capacity=None if capacity is None else check_capacity(svc, capacity),
     )
     _check(svc, item)
@@ -85,7 +86,7 @@ def update_item(
         else check_cents("price", price_cents, MAX_CHARGE_CENTS),
         shipping_cents=current.shipping_cents
         if shipping_cents is None
-        else check_cents("shipping", shipping_cents),
+        else check_cents("shipping", shipping_cents, MAX_CHARGE_CENTS),
         capacity=None
         if unlimited
         else current.capacity
@@ -188,9 +189,11 @@ def parse_cents(what: str, text: str) -> int:
     digits = raw.removeprefix("-").removeprefix("+")
     if not digits.isascii() or not digits.isdigit():
         raise BadRequest(
-            f"The {what} must be a whole number of cents (e.g. 2000 for 20.00), not {text!r}."
+            f"The {what} must be a whole number of cents (e.g. 2000 for 20.00), not {text[:40]!r}."
         )
-    return check_cents(what, int(raw))
+    if len(digits.lstrip("0")) > MAX_DIGITS:  # before int(): Python refuses 4,300+ digits
+        raise BadRequest(f"The {what} is too large: at most {MAX_CHARGE_CENTS} cents are allowed.")
+    return check_cents(what, int(raw), MAX_CHARGE_CENTS)
 
 
 def _check(svc: Services, item: CatalogItem) -> None:

@@ -3,7 +3,9 @@
 Nothing in the payload is trusted but ids: every object is re-read from Stripe. Records only
 move forward (``settlement``), so late, repeated or out-of-order events change nothing; the user
 is told only by the call that actually settled a purchase. Events are processed first and then
-kept, so a crash mid-way never loses one (Stripe delivers it again)."""
+kept, so a crash mid-way never loses one (Stripe delivers it again). A signed event of a kind we
+handle but with no object id is acknowledged as ignored (a final 2xx: Stripe retries anything
+else for days, and no retry could supply the id)."""
 
 from __future__ import annotations
 
@@ -52,9 +54,16 @@ ALREADY_FINAL = {
 }
 """Events that cannot move a purchase already in one of these statuses: not worth a Stripe call
 (at showtime every purchase brings one; Stripe's rate limit is better spent on payments)."""
+OBJECT_EVENTS = PAYMENT_INTENT_EVENTS | {
+    "payment_method.detached",
+    "payment_method.automatically_updated",
+    "setup_intent.succeeded",
+}
 
 
 def _apply(svc: Services, event: WebhookEvent) -> str:
+    if event.type in OBJECT_EVENTS and not event.object_id:
+        return "ignored: no object id"  # nothing to re-read; no retry would ever change that
     if event.type in ALREADY_FINAL:
         known = svc.store.get_purchase_by_intent(event.object_id)
         if known is not None and known.status in ALREADY_FINAL[event.type]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from couchpay.config import Config, ConfigError
@@ -80,6 +81,21 @@ def runtime() -> Runtime:
                 raise ConfigError("STRIPE_SECRET_KEY is required on Lambda")
             _state["runtime"] = bootstrap.start(c, transport=connections(), with_line=False)
         found: Runtime = _state["runtime"]
+        return found
+
+
+def stripe_write_taker() -> Callable[[str], bool]:
+    """Per-user allowance of Stripe-writing actions, counted in DynamoDB (``dynamodb_limits``)."""
+    with _lock:
+        if "stripe_writes" not in _state:
+            from couchpay.adapters.dynamodb_limits import stripe_write_taker as taker
+            from couchpay.adapters.dynamodb_store import DynamoDbStore
+
+            store = runtime().services.store
+            if not isinstance(store, DynamoDbStore):
+                raise ConfigError("COUCHPAY_DB must be dynamodb://TABLE_PREFIX on Lambda")
+            _state["stripe_writes"] = taker(store, config().stripe_writes_per_minute)
+        found: Callable[[str], bool] = _state["stripe_writes"]
         return found
 
 

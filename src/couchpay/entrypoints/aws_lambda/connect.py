@@ -9,6 +9,7 @@ from typing import Any
 
 from couchpay.domain.errors import Unauthorized
 from couchpay.entrypoints.aws_lambda import _runtime
+from couchpay.ports.identity import SignInUnavailable
 
 log = _runtime.log
 
@@ -18,12 +19,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event["requestContext"]
         token = (event.get("queryStringParameters") or {}).get("token") or ""
         try:
-            user_id = _runtime.verifier().verify(token)
+            user_id, until = _runtime.verifier().verify_until(token)
         except Unauthorized as exc:
             log.info("connection %s refused: %s", request.get("connectionId"), exc.message)
             return {"statusCode": 403, "body": "unauthorized"}
+        except SignInUnavailable as exc:  # the pool's keys are unreachable: retry later
+            log.warning("connection %s refused: %s", request.get("connectionId"), exc)
+            return {"statusCode": 503, "body": "sign-in unavailable"}
+        connections = _runtime.connections()
+        if len(connections.connections_of(user_id)) >= _runtime.config().max_sockets_per_user:
+            log.warning("connection %s refused: too many sockets", request.get("connectionId"))
+            return {"statusCode": 429, "body": "too many sockets"}
         endpoint = _runtime.management_endpoint(request)
-        _runtime.connections().add(request["connectionId"], user_id, endpoint)
+        connections.add(request["connectionId"], user_id, endpoint, until)
     except Exception:  # never let the runtime see an exception: answer 500, keep a trace
         log.exception("$connect failed")
         return {"statusCode": 500, "body": "internal error"}

@@ -35,6 +35,19 @@ def frame_of(event: dict[str, Any]) -> str | bytes:
     return b""
 
 
+def answer_frame(user_id: str, frame: str | bytes) -> dict[str, Any]:
+    """``protocol`` parses and answers; Stripe-writing actions first take one of the user's
+    per-minute allowance (a DynamoDB counter shared by every Lambda instance)."""
+    from couchpay.limits import refuse_stripe_write
+    from couchpay.wire import protocol
+
+    parsed = protocol.parse(frame)
+    if isinstance(parsed, dict):
+        return parsed
+    refusal = refuse_stripe_write(parsed, user_id, _runtime.stripe_write_taker())
+    return refusal or protocol.answer(_runtime.runtime().services, user_id, parsed)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         request = event["requestContext"]
@@ -44,9 +57,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if user_id is None:
             reply: dict[str, Any] = UNKNOWN_CONNECTION
         else:
-            from couchpay.wire.protocol import handle_frame
-
-            reply = handle_frame(_runtime.runtime().services, user_id, frame_of(event))
+            reply = answer_frame(user_id, frame_of(event))
         connections.post(_runtime.management_endpoint(request), connection_id, reply)
     except Exception:
         log.exception("$default failed")

@@ -101,7 +101,15 @@ couchpay Stripe ids only.
 **Connecting.** One WebSocket per page: `ws://HOST/ws?token=JWT` locally \
 (`couchpay dev-token USER` mints a token), `wss://API/STAGE?token=JWT` on AWS (a Cognito \
 user-pool token). The token's subject is the user; a connection without a valid token is \
-refused (close code 4401 / HTTP 403).
+refused (close code 4401 / HTTP 403), and so is one more socket than a user may hold at once \
+(HTTP 403 locally, 429 on AWS); HTTP 503 means sign-in cannot be checked right now (retry \
+later). When the token expires the server closes the socket (close code 4001, reason \
+`token expired`): sign in again and reconnect.
+
+**Limits per user.** Across all of a user's sockets: frames per second (`error` with code \
+`rate_limited`), and the actions that create objects at Stripe (`create-setup-intent`, \
+`create-payment-method`, `purchase-request`) per minute, answered with the action's failure \
+reply and code `rate_limited`; nothing is done, retry after a minute.
 
 **Frames.** JSON text frames of at most {MAX_FRAME_BYTES // 1024} KB. A request is \
 `{{"action", "message", "requestId"}}`; `requestId` (1-128 characters) is optional except on \
