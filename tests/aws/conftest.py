@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from couchpay.adapters.dynamodb_store import create_missing_tables
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.entrypoints.aws_lambda import _runtime
+from couchpay.offline_stripe.process import LocalStripe
 from tests.aws import stack as sls
 from tests.aws.identity import TestUserPool
+from tests.aws.packaging import Packaged, package
 from tests.aws.requirements import need
 from tests.aws.servers import FAKE_CREDENTIALS, REGION, Moto
 
@@ -71,3 +72,10 @@ def sls_stack(
     workdir: Path = tmp_path_factory.mktemp("sls-stack")
     with sls.SlsStack(workdir, moto, localstripe, pool) as stack:
         yield stack
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """aws/serverless.yml as `serverless package` renders it (once per session: ~15 s)."""
+    need(sls.unavailable_reason(), "serverless package")
+    return package(tmp_path_factory.mktemp("sls-package"))

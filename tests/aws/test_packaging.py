@@ -7,55 +7,19 @@ a bare interpreter that sees nothing but the zip and the standard library."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from couchpay.adapters import dynamodb_tables
+from tests.aws.packaging import Packaged
 from tests.aws.requirements import need
-from tests.aws.stack import AWS_DIR, REPO, SERVERLESS, sls_env, unavailable_reason
+from tests.aws.stack import AWS_DIR, REPO, unavailable_reason
 
 HANDLERS = ("connect", "disconnect", "default", "webhook")
-
-
-@dataclass
-class Packaged:
-    dir: Path
-    template: dict[str, Any]
-    zip: Path
-
-    @property
-    def resources(self) -> dict[str, Any]:
-        return dict(self.template["Resources"])
-
-    def of_type(self, kind: str) -> dict[str, Any]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
-
-
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Packaged]:
-    need(unavailable_reason(), "serverless package")
-    out = tmp_path_factory.mktemp("sls-package")
-    run = subprocess.run(
-        [str(SERVERLESS), "package", "--stage", "ci", "--package", str(out)],
-        cwd=AWS_DIR,
-        env=sls_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    template = json.loads((out / "cloudformation-template-update-stack.json").read_text())
-    yield Packaged(out, template, out / "couchpay.zip")
 
 
 def test_the_tables_file_is_generated_from_the_table_definitions() -> None:
@@ -95,19 +59,56 @@ def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
     assert tables["PurchasesTable"]["DeletionPolicy"] == "Retain"
 
 
-def test_connect_has_no_stripe_secret_and_the_roles_are_narrow(packaged: Packaged) -> None:
+def _actions(role: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            found |= {actions} if isinstance(actions, str) else set(actions)
+    return found
+
+
+def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
+    """README, "Deploy to AWS": one role per function, only what it does; nothing scans; the
+    only delete is of a connection record; only default and the webhook read the Stripe secrets
+    (from SSM), and no function's environment holds one."""
     functions = packaged.of_type("AWS::Lambda::Function")
-    connect = functions["ConnectLambdaFunction"]["Properties"]
-    assert not any(k.startswith("STRIPE") for k in connect["Environment"]["Variables"])
-    assert connect["Role"] == {"Fn::GetAtt": ["ConnectionsRole", "Arn"]}
-    for role in packaged.of_type("AWS::IAM::Role").values():
-        text = json.dumps(role)
-        assert '"*"' not in text and "dynamodb:*" not in text and "dynamodb:Scan" not in text
-    connections_role = json.dumps(packaged.resources["ConnectionsRole"])
-    assert re.findall(r"dynamodb:\w+", connections_role) == [
+    roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
+    assert len(set(roles.values())) == len(functions) == 5
+    actions = {name: _actions(packaged.resources[role]) for name, role in roles.items()}
+    logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert actions["ConnectLambdaFunction"] == logs | {"dynamodb:PutItem"}
+    assert actions["DisconnectLambdaFunction"] == logs | {"dynamodb:DeleteItem"}
+    assert actions["ExpireCardsLambdaFunction"] == logs | {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
         "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
-    ]
+    }
+    for name in ("DefaultLambdaFunction", "StripeWebhookLambdaFunction"):
+        assert {"ssm:GetParameters", "kms:Decrypt", "execute-api:ManageConnections"} <= actions[
+            name
+        ]
+    for name, role in roles.items():
+        text = json.dumps(packaged.resources[role])
+        assert '"*"' not in text, name
+        assert not any(a.endswith(("*", ":Scan")) for a in actions[name]), name
+        if "dynamodb:DeleteItem" in actions[name]:
+            deletes = [
+                st["Resource"]
+                for policy in packaged.resources[role]["Properties"]["Policies"]
+                for st in policy["PolicyDocument"]["Statement"]
+                if "dynamodb:DeleteItem" in st["Action"]
+            ]
+            assert "ConnectionsTable" in json.dumps(deletes) and "PurchasesTable" not in json.dumps(
+                deletes
+            )
+        if "ssm:GetParameters" in actions[name]:
+            assert "/couchpay/ci/stripe-secret-key" in text
+    for f in functions.values():
+        variables = (f["Properties"].get("Environment") or {}).get("Variables", {})
+        assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} & set(variables)
+    expire = functions["ExpireCardsLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert not any(k.startswith("STRIPE") for k in expire)
 
 
 def test_the_package_holds_couchpay_and_its_dependencies(packaged: Packaged) -> None:
@@ -197,3 +198,54 @@ def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:
     stage = packaged.resources["WebsocketsDeploymentStage"]["Properties"]
     settings = stage["DefaultRouteSettings"]
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+
+
+def test_every_lambda_permission_names_its_source(packaged: Packaged) -> None:
+    """checkov CKV_AWS_364: no other API (nor account) may invoke the functions."""
+    permissions = packaged.of_type("AWS::Lambda::Permission")
+    assert len(permissions) == 5
+    for name, permission in permissions.items():
+        source = json.dumps(permission["Properties"].get("SourceArn"))
+        assert "AccountId" in source or "GetAtt" in source, name
+    for route in ("connect", "disconnect", "default"):
+        source = permissions[f"{route.title()}LambdaPermissionWebsockets"]["Properties"]
+        assert source["SourceArn"]["Fn::Sub"].endswith(f"${{WebsocketsApi}}/*/${route}")
+
+
+def test_reserved_concurrency_keeps_sign_in_and_webhooks_available(packaged: Packaged) -> None:
+    functions = packaged.of_type("AWS::Lambda::Function")
+    reserved = {
+        name: int(f["Properties"]["ReservedConcurrentExecutions"]) for name, f in functions.items()
+    }
+    assert all(n > 0 for n in reserved.values())
+    assert sum(reserved.values()) <= 900  # the account keeps 100 unreserved of its 1,000
+    assert reserved["ConnectLambdaFunction"] >= 50 and reserved["StripeWebhookLambdaFunction"] >= 20
+    webhook_stage = packaged.resources["HttpApiStage"]["Properties"]["DefaultRouteSettings"]
+    assert webhook_stage["ThrottlingRateLimit"] > 0 and webhook_stage["ThrottlingBurstLimit"] > 0
+
+
+def test_the_alarms(packaged: Packaged) -> None:
+    alarms = packaged.of_type("AWS::CloudWatch::Alarm")
+    watched: set[tuple[str, str]] = set()
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        metrics = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+        metrics += [props] if "MetricName" in props else []
+        watched |= {(m["Namespace"], m["MetricName"]) for m in metrics}
+        assert props["AlarmActions"] == {
+            "Fn::If": ["AlarmTopicGiven", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }
+    assert watched == {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ("couchpay", "OldestPendingSeconds"),
+    }
+    assert packaged.template["Parameters"]["AlarmTopicArn"]["Type"] == "String"
+
+
+def test_logs_are_kept_a_year_by_default(packaged: Packaged) -> None:
+    groups = packaged.of_type("AWS::Logs::LogGroup")
+    assert groups and {g["Properties"]["RetentionInDays"] for g in groups.values()} == {365}
