@@ -36,9 +36,12 @@ def pool() -> Iterator[TestUserPool]:
 def lambda_env(
     moto: Moto, pool: TestUserPool, localstripe: LocalStripe, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """The environment serverless.yml gives the handlers, on fresh moto tables; the prefix."""
+    """The environment serverless.yml gives the handlers, on fresh moto tables, with the Stripe
+    secrets as SecureString parameters in moto's SSM; the prefix."""
     prefix = moto.new_prefix()
     create_missing_tables(moto.client(), prefix)
+    moto.put_secure_string(f"/couchpay/{prefix}/stripe-secret-key", sls.STRIPE_SECRET_KEY)
+    moto.put_secure_string(f"/couchpay/{prefix}/stripe-webhook-secret", WEBHOOK_SECRET)
     env = {
         "COUCHPAY_DB": f"dynamodb://{prefix}?endpoint={moto.endpoint}&region={REGION}",
         "COUCHPAY_DATA_DIR": "/tmp/couchpay-aws-tests",
@@ -46,8 +49,9 @@ def lambda_env(
         "COUCHPAY_JWKS_URL": pool.jwks_url,
         "COUCHPAY_TOKEN_ISSUER": pool.issuer,
         "COUCHPAY_TOKEN_AUDIENCE": pool.client_id,
-        "STRIPE_SECRET_KEY": sls.STRIPE_SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_SECRET_KEY_PARAMETER": f"/couchpay/{prefix}/stripe-secret-key",
+        "STRIPE_WEBHOOK_SECRET_PARAMETER": f"/couchpay/{prefix}/stripe-webhook-secret",
+        "AWS_ENDPOINT_URL_SSM": moto.endpoint,
         "STRIPE_API_BASE": localstripe.api_base,
         "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
@@ -55,7 +59,8 @@ def lambda_env(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("STRIPE_PUBLISHABLE_KEY", raising=False)
+    for unset in ("STRIPE_PUBLISHABLE_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(unset, raising=False)
     _runtime.reset()
     yield prefix
     _runtime.reset()

@@ -29,7 +29,8 @@ def test_the_tables_file_is_generated_from_the_table_definitions() -> None:
 
 
 def test_lambda_requirements_match_pyproject() -> None:
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["aws"]
     lines = (AWS_DIR / "lambda-requirements.txt").read_text().splitlines()
     wanted = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     assert wanted and all(w in declared for w in wanted), (wanted, declared)
@@ -116,7 +117,7 @@ def test_the_package_holds_couchpay_and_its_dependencies(packaged: Packaged) -> 
         names = set(zf.namelist())
     for name in HANDLERS:
         assert f"couchpay/entrypoints/aws_lambda/{name}.py" in names
-    for top in ("stripe/", "pydantic_core/", "jwt/", "cryptography/"):
+    for top in ("stripe/", "pydantic_core/", "jwt/", "cryptography/", "aws_lambda_powertools/"):
         assert any(n.startswith(top) for n in names), top
     assert not any(n.startswith(("boto3/", "botocore/", "localstripe/", "tests/")) for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
@@ -159,37 +160,51 @@ print(json.dumps([connect.handler(event, None), sys.modules["stripe"].__file__])
     assert stripe_file.startswith(str(tmp_path / "task"))
 
 
-def test_deploy_is_refused_without_the_stripe_key_and_the_pool() -> None:
+def test_deploy_is_refused_without_the_stripe_key_parameter_and_the_pool() -> None:
+    """The plugin's deploy checks, against a stand-in for the SSM API that knows some names."""
     need(unavailable_reason(), "node")
     script = """
 const Plugin = require('./plugins/python-artifact.js');
-const check = (stripe, connect) => {
+const check = async (existing, connect) => {
   const service = {
-    custom: { stripeEnvironment: stripe }, functions: { connect: { environment: connect } },
+    custom: { stripeEnvironment: {
+      STRIPE_SECRET_KEY_PARAMETER: '/couchpay/prod/stripe-secret-key',
+      STRIPE_WEBHOOK_SECRET_PARAMETER: '/couchpay/prod/stripe-webhook-secret',
+    } },
+    functions: { connect: { environment: connect } },
   };
+  const asked = [];
+  const provider = { request: async (svc, method, params) => {
+    asked.push([svc, method, params.WithDecryption]);
+    return { InvalidParameters: params.Names.filter((n) => !existing.includes(n)) };
+  } };
+  const serverless = { classes: { Error }, service, getProvider: () => provider };
   const warnings = [];
   const log = { warning: (m) => warnings.push(m) };
-  try { new Plugin({ classes: { Error }, service }, {}, { log }).checkSettings(); }
-  catch (e) { return e.message; }
-  return warnings.length ? 'warned' : 'ok';
+  const plugin = new Plugin(serverless, {}, { log });
+  try { plugin.checkSettings(); await plugin.checkSecrets(); }
+  catch (e) { return [e.message, asked]; }
+  return [warnings.length ? 'warned' : 'ok', asked];
 };
 const pool = 'https://cognito-idp.us-east-1.amazonaws.com/';
-console.log(JSON.stringify([
-  check({ STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' },
-        { COUCHPAY_TOKEN_ISSUER: pool, COUCHPAY_TOKEN_AUDIENCE: '' }),
-  check({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' },
-        { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' }),
-  check({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: '' },
-        { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' }),
-]));
+const good = { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' };
+const both = ['/couchpay/prod/stripe-secret-key', '/couchpay/prod/stripe-webhook-secret'];
+(async () => console.log(JSON.stringify([
+  await check(both, { COUCHPAY_TOKEN_ISSUER: pool, COUCHPAY_TOKEN_AUDIENCE: '' }),
+  await check([], good),
+  await check(both, good),
+  await check([both[0]], good),
+])))();
 """
     run = subprocess.run(
         ["node", "-e", script], cwd=AWS_DIR, capture_output=True, text=True, check=True
     )
-    refused, accepted, no_webhook_secret = json.loads(run.stdout)
-    for name in ("stripeSecretKey", "cognitoUserPoolId", "cognitoClientId"):
-        assert name in refused
-    assert (accepted, no_webhook_secret) == ("ok", "warned")
+    no_pool, no_key, accepted, no_webhook_secret = json.loads(run.stdout)
+    for name in ("cognitoUserPoolId", "cognitoClientId"):
+        assert name in no_pool[0]
+    assert "/couchpay/prod/stripe-secret-key" in no_key[0] and "SecureString" in no_key[0]
+    assert accepted == ["ok", [["SSM", "getParameters", False]]]  # never decrypted
+    assert no_webhook_secret[0] == "warned"
 
 
 def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:

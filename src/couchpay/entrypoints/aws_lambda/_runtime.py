@@ -4,9 +4,10 @@ Configuration is the same environment ``couchpay serve`` reads (``Config.from_en
 Lambda's writable ``/tmp`` as the data dir. On AWS the store is DynamoDB
 (``COUCHPAY_DB=dynamodb://PREFIX``), sign-in is Cognito (``COUCHPAY_JWKS_URL``,
 ``COUCHPAY_TOKEN_ISSUER``, ``COUCHPAY_TOKEN_AUDIENCE``) and Stripe is real
-(``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET``). Replies and pushes go to
-``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, or ``COUCHPAY_WS_ENDPOINT`` when
-set (serverless-offline).
+(``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET``), read from the SSM parameters that
+``STRIPE_SECRET_KEY_PARAMETER`` and ``STRIPE_WEBHOOK_SECRET_PARAMETER`` name (``_secrets``).
+Replies and pushes go to ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, or
+``COUCHPAY_WS_ENDPOINT`` when set (serverless-offline).
 """
 
 from __future__ import annotations
@@ -74,10 +75,11 @@ def runtime() -> Runtime:
     with _lock:
         if "runtime" not in _state:
             from couchpay import bootstrap
+            from couchpay.entrypoints.aws_lambda import _secrets
 
-            c = config()
+            c = _secrets.with_secrets(config(), dict(os.environ))  # once per container
             if c.offline:
-                raise ConfigError("STRIPE_SECRET_KEY is required on Lambda")
+                raise ConfigError("STRIPE_SECRET_KEY_PARAMETER (an SSM parameter) is required")
             _state["runtime"] = bootstrap.start(c, notifier=connections())
         found: Runtime = _state["runtime"]
         return found
