@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from couchpay import time_budget
 from couchpay.domain.errors import (
     AuthenticationIncomplete,
     BadRequest,
@@ -87,8 +88,8 @@ def _replay(svc: Services, purchase: Purchase, digest: str) -> PurchaseOutcome:
     """Answer a repeated requestId with the first request's outcome, waiting while it runs."""
     if purchase.request_hash != digest:
         raise RequestIdReused()
-    waited = 0.0
-    while purchase.status is PurchaseStatus.PENDING and waited < svc.duplicate_wait_seconds:
+    waited, wait_at_most = 0.0, time_budget.capped(svc.duplicate_wait_seconds)
+    while purchase.status is PurchaseStatus.PENDING and waited < wait_at_most:
         svc.sleep(0.05)
         waited += 0.05
         purchase = svc.store.get_purchase(purchase.transaction_id) or purchase

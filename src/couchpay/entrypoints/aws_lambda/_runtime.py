@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from couchpay.ports.identity import TokenVerifier
 
 log = logging.getLogger("couchpay.lambda")
+API_GATEWAY_LIMIT_SECONDS = 29.0  # an integration's answer (and so our reply) must come before
+REPLY_MARGIN_SECONDS = 4.0  # kept back from the work for writing down the outcome and replying
 _lock = threading.RLock()
 _state: dict[str, Any] = {}
 
@@ -83,6 +85,16 @@ def runtime() -> Runtime:
             _state["runtime"] = bootstrap.start(c, notifier=connections())
         found: Runtime = _state["runtime"]
         return found
+
+
+def budget_seconds(context: Any) -> float:
+    """How long the work of this invocation may take: the time Lambda says is left (never more
+    than API Gateway's 29 s), less the margin to reply. Used as ``time_budget.within(...)``."""
+    left = API_GATEWAY_LIMIT_SECONDS
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining_ms):
+        left = min(left, remaining_ms() / 1000)
+    return max(0.0, left - REPLY_MARGIN_SECONDS)
 
 
 def management_endpoint(request_context: dict[str, Any]) -> str:
