@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from couchpay import messages as m
-from couchpay import views
+from couchpay import reply_size, views
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.service import cards, purchases, queries
 from couchpay.service.checkout import CartItem, CartRequest
@@ -111,7 +111,14 @@ def _confirm(svc: Services, user_id: str, msg: m.ConfirmPurchase, rid: str | Non
 
 
 def _history(svc: Services, user_id: str, msg: m.PurchaseHistory, rid: str | None) -> Reply:
-    page, cursor = queries.purchase_history(svc, user_id, msg.limit, msg.cursor)
+    page, cursor = queries.purchase_history(
+        svc,
+        user_id,
+        msg.limit,
+        msg.cursor,
+        size_of=lambda p: reply_size.size(views.purchase_view(p)),
+        max_bytes=reply_size.HISTORY_PAGE_BYTES,
+    )
     return "view-purchases-resp-success", {
         "purchases": [views.purchase_view(p) for p in page],
         "nextCursor": cursor,

@@ -3,18 +3,21 @@
 ``$connect`` records (connection id -> user, management endpoint) with a TTL a little past API
 Gateway's two-hour connection limit; ``$disconnect`` removes it. A reply or a push goes through
 the API Gateway Management API (``post_to_connection``); a connection that is gone (HTTP 410,
-``GoneException``) is forgotten. Pushing is best effort: the records are already written, and a
-page that reconnects reads them. Nothing connects before the first call.
+``GoneException``) is forgotten. Every frame fits API Gateway's 128 KB message cap
+(``reply_size.fit``: an oversized reply goes as ``reply_too_large``); a refusal (413
+``PayloadTooLargeException``, or any other failure) is reported as not delivered. Pushing is
+best effort: the records are already written, and a page that reconnects reads them. Nothing
+connects before the first call.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from couchpay import reply_size
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_store import DynamoDbSettings, make_client
@@ -128,10 +131,11 @@ class AwsConnections(Notifier):
 
     # pushing -----------------------------------------------------------------------------
     def post(self, endpoint: str, connection_id: str, reply: dict[str, Any]) -> bool:
-        """Send one frame. False when the connection is gone (its record is then dropped)."""
+        """Send one frame; True only if API Gateway took it. A gone connection (410) is dropped;
+        any other refusal (413 too large, throttled, ...) keeps it."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        data = json.dumps(reply, separators=(",", ":")).encode()
+        data = reply_size.fit(reply).encode()
         try:
             self.management(endpoint).post_to_connection(ConnectionId=connection_id, Data=data)
         except ClientError as exc:
@@ -141,11 +145,11 @@ class AwsConnections(Notifier):
                 log.info("connection %s is gone; dropping it", connection_id)
                 self._forget(connection_id)
                 return False
-            log.warning("post to connection %s failed: %s", connection_id, code)
-            return True  # not known to be gone: keep it
+            log.error("post to connection %s refused: %s (%s)", connection_id, code, status)
+            return False
         except BotoCoreError as exc:
-            log.warning("post to connection %s failed: %s", connection_id, exc)
-            return True
+            log.error("post to connection %s failed: %s", connection_id, exc)
+            return False
         return True
 
     def _forget(self, connection_id: str) -> None:

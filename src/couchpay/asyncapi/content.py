@@ -391,7 +391,8 @@ ACTIONS: dict[str, ActionDoc] = {
         "bought (later catalog changes do not rewrite history), its totals, the card's brand "
         "and last four, and its status (`pending`, `requires_action`, `succeeded`, `failed`, "
         "`canceled`, `refunded`). Pass `nextCursor` back as `cursor` for the next page; it is "
-        "`null` on the last page.",
+        "`null` on the last page. A page holds at most `limit` purchases, and fewer when more "
+        "would not fit in one 128 KB message: follow `nextCursor`, never the count.",
         tag="history",
         request=(
             Example("first page", {"limit": 20}),
@@ -416,6 +417,7 @@ CODES = {
     "bad_request": "The request is malformed or incomplete (the sentence says what).",
     "unknown_action": "The action is not one of the request actions.",
     "frame_too_large": f"The frame is over {MAX_FRAME_BYTES // 1024} KB.",
+    "reply_too_large": "The answer would be over 128 KB (API Gateway's cap); ask for less.",
     "unauthorized": "`userId` / `cogId` is not the signed-in user.",
     "not_found": "No such card or purchase for this fan (also when it is another fan's).",
     "card_not_valid": "The card cannot be used: not the fan's, deleted, not live or expired.",
@@ -444,6 +446,7 @@ ERROR_CODES = (
     ("bad_request", "Not JSON, not an object, a bad `requestId`, or a missing/mistyped field."),
     ("unknown_action", "The action is not one of the request actions."),
     ("frame_too_large", f"The frame is over {MAX_FRAME_BYTES // 1024} KB."),
+    ("reply_too_large", "The answer would be over 128 KB (API Gateway's cap); ask for less."),
 )
 UNAUTHORIZED_EXAMPLE = _failure(Unauthorized("userId/cogId do not match the signed-in user."))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import re
 import time
@@ -20,7 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from couchpay import protocol
+from couchpay import protocol, reply_size
 from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
@@ -128,7 +127,7 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
 
     async def send(reply: dict[str, Any]) -> None:
         async with send_lock:
-            await websocket.send_text(json.dumps(reply))
+            await websocket.send_text(reply_size.fit(reply))  # API Gateway's 128 KB cap too
 
     runtime.connections.add(user_id, conn_id, send)
     try:
