@@ -44,7 +44,10 @@ _SERVICES = (
     "getattr(_services.gateway, 'api_base', None)\n"
 )
 BUILDS = {  # what each handler builds on its first call, beyond its own import
-    "connect": _RT + "_runtime.verifier()\n_runtime.connections().dynamodb\n",
+    # the connection record is one signed HTTP PutItem (no boto3): its module and credentials
+    "connect": _RT
+    + "_runtime.verifier()\n_runtime.connections()\n"
+    + "from couchpay.adapters import dynamodb_signed\ndynamodb_signed.Credentials.find()\n",
     "disconnect": _RT + "_runtime.connections().dynamodb\n",
     "default": _RT
     + "_runtime.connections().dynamodb\n"
@@ -55,7 +58,7 @@ BUILDS = {  # what each handler builds on its first call, beyond its own import
     + "from couchpay.entrypoints.webhook_endpoint import verify_webhook\n"
     + _SERVICES,
 }
-TARGETS = {"connect": "<= 0.3"}
+TARGETS = {"connect": "<= 0.5"}  # issue 15's acceptance (its first aim was 0.3x)
 DEFAULT_TARGET = "<= 1.15"
 LABELS = {"connect": "$connect", "disconnect": "$disconnect", "default": "$default"}
 # without the Lambda package: the core a handler would need (protocol + services + clients)

@@ -1,10 +1,11 @@
 """Open API Gateway WebSocket connections, kept in the ``connections`` table, and pushes to them.
 
 ``$connect`` records (connection id -> user, management endpoint) with a TTL a little past API
-Gateway's two-hour connection limit; ``$disconnect`` removes it. A reply or a push goes through
-the API Gateway Management API (``post_to_connection``); a connection that is gone (HTTP 410,
-``GoneException``) is forgotten. Every frame fits API Gateway's 128 KB message cap
-(``reply_size.fit``: an oversized reply goes as ``reply_too_large``); a refusal (413
+Gateway's two-hour connection limit, through one signed HTTP ``PutItem`` (``dynamodb_signed``:
+``$connect`` never imports boto3, for its cold start); ``$disconnect`` removes it. A reply or a
+push goes through the API Gateway Management API (``post_to_connection``); a connection that is
+gone (HTTP 410, ``GoneException``) is forgotten. Every frame fits API Gateway's 128 KB message
+cap (``reply_size.fit``: an oversized reply goes as ``reply_too_large``); a refusal (413
 ``PayloadTooLargeException``, or any other failure) is reported as not delivered. Pushing is
 best effort: the records are already written, and a page that reconnects reads them. Nothing
 connects before the first call.
@@ -13,6 +14,7 @@ connects before the first call.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -82,14 +84,24 @@ class AwsConnections(Notifier):
     # the registry ------------------------------------------------------------------------
     def add(self, connection_id: str, user_id: str, endpoint: str) -> None:
         now = int(self._clock())
-        item = {
+        item: dict[str, str | int] = {
             "connection_id": connection_id,
             "user_id": user_id,
             "endpoint": endpoint,
             "connected_at": now,
             "expires_at": now + CONNECTION_TTL_SECONDS,
         }
-        self.dynamodb.put_item(TableName=self.table, Item=rows.wire(item))
+        from couchpay.adapters import dynamodb_signed
+
+        region = (
+            self.settings.region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1"
+        )
+        dynamodb_signed.put_item(
+            self.table, item, region=region, endpoint_url=self.settings.endpoint_url
+        )
 
     def remove(self, connection_id: str) -> None:
         self.dynamodb.delete_item(
