@@ -32,7 +32,7 @@ from couchpay.ports.gateway import (
 
 T = TypeVar("T")
 TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
-MIN_ATTEMPT_SECONDS = 1.0  # less than this left: no new call to Stripe
+MIN_ATTEMPT_SECONDS = 0.5  # less than this left: no new call to Stripe
 
 
 class _BudgetedRequestsClient(stripe.RequestsClient):

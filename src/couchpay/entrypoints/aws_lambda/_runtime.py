@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("couchpay.lambda")
 API_GATEWAY_LIMIT_SECONDS = 29.0  # an integration's answer (and so our reply) must come before
-REPLY_MARGIN_SECONDS = 4.0  # kept back from the work for writing down the outcome and replying
+REPLY_MARGIN_SECONDS = 3.0  # kept back from the work for writing down the outcome and replying
 _lock = threading.RLock()
 _state: dict[str, Any] = {}
 
@@ -89,7 +89,9 @@ def runtime() -> Runtime:
 
 def budget_seconds(context: Any) -> float:
     """How long the work of this invocation may take: the time Lambda says is left (never more
-    than API Gateway's 29 s), less the margin to reply. Used as ``time_budget.within(...)``."""
+    than API Gateway's 29 s), less the margin to reply. Used as ``time_budget.within(...)``,
+    read after a cold start has built the runtime (the context's clock has counted that too).
+    serverless-offline's Python context always counts down from 6 s, whatever the timeout."""
     left = API_GATEWAY_LIMIT_SECONDS
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if callable(remaining_ms):

@@ -52,8 +52,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         else:
             from couchpay.protocol import handle_frame
 
+            services = _runtime.runtime().services
             with time_budget.within(_runtime.budget_seconds(context)):
-                reply = handle_frame(_runtime.runtime().services, user_id, frame_of(event))
+                reply = handle_frame(services, user_id, frame_of(event))
         connections.post(_runtime.management_endpoint(request), connection_id, reply)
     except Exception:
         log.exception("$default failed")

@@ -46,8 +46,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         from couchpay.entrypoints.webhook_endpoint import verify_webhook
 
+        runtime = _runtime.runtime()
         with time_budget.within(_runtime.budget_seconds(context)):
-            result = verify_webhook(_runtime.runtime(), body, header(event, "stripe-signature"))
+            result = verify_webhook(runtime, body, header(event, "stripe-signature"))
     except Exception:  # Stripe retries a 5xx later
         log.exception("webhook failed")
         return _response(500, {"error": "internal_error"})
