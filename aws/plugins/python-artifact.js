@@ -4,7 +4,8 @@
 // (`serverless package` / `serverless deploy`), and makes it the service's artifact.
 // serverless-offline does not package: it runs the handlers from the repository's .venv.
 // Before a deploy, refuses to go on without the Cognito pool and the Stripe secret key's SSM
-// parameter (a SecureString: README, "Deploy to AWS"); warns without the webhook secret's.
+// parameter (a SecureString: README, "Deploy to AWS"); warns without the webhook secret's
+// parameter or an SNS topic for the alarms.
 //
 // The interpreter is $COUCHPAY_BUILD_PYTHON, else ../.venv/bin/python, else python3.
 
@@ -37,6 +38,12 @@ class PythonArtifact {
     if (missing.length) {
       throw new this.serverless.classes.Error(
         `couchpay: set ${missing.join(', ')} before deploying (see README, "Deploy to AWS")`
+      );
+    }
+    if (!service.custom.alarmTopicArn) {
+      this.log.warning(
+        'couchpay: no alarmTopicArn: the CloudWatch alarms will notify nobody ' +
+          '(--param="alarmTopicArn=arn:aws:sns:...")'
       );
     }
   }

@@ -165,9 +165,9 @@ def test_deploy_is_refused_without_the_stripe_key_parameter_and_the_pool() -> No
     need(unavailable_reason(), "node")
     script = """
 const Plugin = require('./plugins/python-artifact.js');
-const check = async (existing, connect) => {
+const check = async (existing, connect, topic = 'arn:aws:sns:eu-west-1:1:oncall') => {
   const service = {
-    custom: { stripeEnvironment: {
+    custom: { alarmTopicArn: topic, stripeEnvironment: {
       STRIPE_SECRET_KEY_PARAMETER: '/couchpay/prod/stripe-secret-key',
       STRIPE_WEBHOOK_SECRET_PARAMETER: '/couchpay/prod/stripe-webhook-secret',
     } },
@@ -194,17 +194,19 @@ const both = ['/couchpay/prod/stripe-secret-key', '/couchpay/prod/stripe-webhook
   await check([], good),
   await check(both, good),
   await check([both[0]], good),
+  await check(both, good, ''),
 ])))();
 """
     run = subprocess.run(
         ["node", "-e", script], cwd=AWS_DIR, capture_output=True, text=True, check=True
     )
-    no_pool, no_key, accepted, no_webhook_secret = json.loads(run.stdout)
+    no_pool, no_key, accepted, no_webhook_secret, no_topic = json.loads(run.stdout)
     for name in ("cognitoUserPoolId", "cognitoClientId"):
         assert name in no_pool[0]
     assert "/couchpay/prod/stripe-secret-key" in no_key[0] and "SecureString" in no_key[0]
     assert accepted == ["ok", [["SSM", "getParameters", False]]]  # never decrypted
     assert no_webhook_secret[0] == "warned"
+    assert no_topic[0] == "warned"
 
 
 def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:
