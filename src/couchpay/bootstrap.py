@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from couchpay.adapters.connections import LocalConnections
 from couchpay.config import Config, ConfigError, OperatorError
@@ -28,6 +28,7 @@ from couchpay.ports.store import Store
 from couchpay.service.admission import Line, LineSettings
 from couchpay.service.catalog_admin import seed_if_fresh
 from couchpay.service.context import Pricing, Services, utc_now
+from couchpay.service.showtime import SettleTimes
 from couchpay.wire.push import PushNotifier, Transport
 
 log = logging.getLogger(__name__)
@@ -132,10 +133,11 @@ def build_store(config: Config) -> Store:
     return SqliteStore(config.sqlite_path)
 
 
-def build_gateway(key: str, api_base: str | None) -> PaymentGateway:
+def build_gateway(key: str, api_base: str | None, *, paced: bool = False) -> PaymentGateway:
+    """``paced``: an admission line paces the PaymentIntents and takes Stripe's 429s back."""
     from couchpay.adapters.stripe_gateway import StripeGateway
 
-    return StripeGateway(key, api_base=api_base)
+    return StripeGateway(key, api_base=api_base, paced=paced)
 
 
 def build(
@@ -156,7 +158,8 @@ def build(
     key = config.stripe_secret_key or OFFLINE_SECRET_KEY
     services = Services(
         store=store if store is not None else build_store(config),
-        gateway=gateway or build_gateway(key, stripe_api_base or config.stripe_api_base),
+        gateway=gateway
+        or build_gateway(key, stripe_api_base or config.stripe_api_base, paced=line is not None),
         notifier=notifier or NullNotifier(),
         pricing=Pricing(currency=config.currency, streaming_rate=config.streaming_rate),
         now=now,
@@ -167,6 +170,14 @@ def build(
     if seed_catalog:
         seed_if_fresh(services)
     return services
+
+
+def settle_times(config: Config) -> SettleTimes:
+    """When the settlement pass settles an open purchase (``COUCHPAY_SETTLE_*``)."""
+    return SettleTimes(
+        pending_after=timedelta(seconds=config.settle_pending_after_seconds),
+        abandon_after=timedelta(seconds=config.abandon_3ds_after_seconds),
+    )
 
 
 def build_line(config: Config) -> Line:

@@ -13,6 +13,7 @@ from couchpay.entrypoints.aws_lambda import _runtime
 from couchpay.offline_stripe.process import LocalStripe
 from tests.aws import stack as sls
 from tests.aws.identity import TestUserPool
+from tests.aws.packaging import Packaged, package
 from tests.aws.requirements import need
 from tests.aws.servers import FAKE_CREDENTIALS, REGION, Moto
 
@@ -35,9 +36,12 @@ def pool() -> Iterator[TestUserPool]:
 def lambda_env(
     moto: Moto, pool: TestUserPool, localstripe: LocalStripe, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """The environment serverless.yml gives the handlers, on fresh moto tables; the prefix."""
+    """The environment serverless.yml gives the handlers, on fresh moto tables, with the Stripe
+    secrets as SecureString parameters in moto's SSM; the prefix."""
     prefix = moto.new_prefix()
     create_missing_tables(moto.client(), prefix)
+    moto.put_secure_string(f"/couchpay/{prefix}/stripe-secret-key", sls.STRIPE_SECRET_KEY)
+    moto.put_secure_string(f"/couchpay/{prefix}/stripe-webhook-secret", WEBHOOK_SECRET)
     env = {
         "COUCHPAY_DB": f"dynamodb://{prefix}?endpoint={moto.endpoint}&region={REGION}",
         "COUCHPAY_DATA_DIR": "/tmp/couchpay-aws-tests",
@@ -45,8 +49,9 @@ def lambda_env(
         "COUCHPAY_JWKS_URL": pool.jwks_url,
         "COUCHPAY_TOKEN_ISSUER": pool.issuer,
         "COUCHPAY_TOKEN_AUDIENCE": pool.client_id,
-        "STRIPE_SECRET_KEY": sls.STRIPE_SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_SECRET_KEY_PARAMETER": f"/couchpay/{prefix}/stripe-secret-key",
+        "STRIPE_WEBHOOK_SECRET_PARAMETER": f"/couchpay/{prefix}/stripe-webhook-secret",
+        "AWS_ENDPOINT_URL_SSM": moto.endpoint,
         "STRIPE_API_BASE": localstripe.api_base,
         "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
@@ -54,7 +59,8 @@ def lambda_env(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("STRIPE_PUBLISHABLE_KEY", raising=False)
+    for unset in ("STRIPE_PUBLISHABLE_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(unset, raising=False)
     _runtime.reset()
     yield prefix
     _runtime.reset()
@@ -71,3 +77,10 @@ def sls_stack(
     workdir: Path = tmp_path_factory.mktemp("sls-stack")
     with sls.SlsStack(workdir, moto, localstripe, pool) as stack:
         yield stack
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """aws/serverless.yml as `serverless package` renders it (once per session: ~15 s)."""
+    need(sls.unavailable_reason(), "serverless package")
+    return package(tmp_path_factory.mktemp("sls-package"))

@@ -81,6 +81,16 @@ class Moto(LocalDynamoDb):
     def stop(self) -> None:
         self._server.stop()
 
+    def put_secure_string(self, name: str, value: str) -> None:
+        """A SecureString in moto's SSM Parameter Store (as an operator puts the Stripe secrets:
+        README, "Deploy to AWS")."""
+        import boto3
+
+        ssm = boto3.session.Session().client(
+            "ssm", region_name=REGION, endpoint_url=self.endpoint, **FAKE_CREDENTIALS
+        )
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
 
 class DynamoDbLocal(LocalDynamoDb):
     """Amazon's DynamoDB Local in its own network namespace (see tests/aws/dynamodb_local.py)."""

@@ -2,6 +2,10 @@
 the Python handlers from this checkout's .venv, on a local DynamoDB, with a localstripe and a
 test user pool. Every server listens on 127.0.0.1.
 
+The Stripe secrets are SecureString parameters in moto's SSM Parameter Store (the DynamoDB's own
+moto, or one started for the purpose), read by the handlers exactly as on AWS (Powertools, one
+GetParameters call): no offline-only path around the production one.
+
     with SlsStack(workdir, dynamodb, localstripe, pool) as stack:
         stack.ws_url, stack.http_url, stack.pool.token("fan-1")
 """
@@ -24,7 +28,7 @@ from typing import IO, Self
 from couchpay.adapters.dynamodb_store import create_missing_tables
 from couchpay.offline_stripe.process import LocalStripe
 from tests.aws.identity import TestUserPool
-from tests.aws.servers import FAKE_CREDENTIALS, REGION, LocalDynamoDb
+from tests.aws.servers import FAKE_CREDENTIALS, REGION, LocalDynamoDb, Moto
 
 REPO = Path(__file__).resolve().parents[2]
 AWS_DIR = REPO / "aws"
@@ -88,6 +92,12 @@ class SlsStack:
         self.log_path = workdir / "serverless-offline.log"
         self._log: IO[str] | None = None
         self._proc: subprocess.Popen[str] | None = None
+        self._own_ssm: Moto | None = None
+        self.ssm: Moto | None = dynamodb if isinstance(dynamodb, Moto) else None
+        self.secret_names = {
+            "stripeSecretKeyParameter": f"/couchpay/{STAGE}/{secrets.token_hex(4)}/secret-key",
+            "stripeWebhookSecretParameter": f"/couchpay/{STAGE}/{secrets.token_hex(4)}/webhook",
+        }
 
     @property
     def http_url(self) -> str:
@@ -99,8 +109,7 @@ class SlsStack:
 
     def params(self) -> dict[str, str]:
         return {
-            "stripeSecretKey": STRIPE_SECRET_KEY,
-            "stripeWebhookSecret": self.webhook_secret,
+            **self.secret_names,
             "stripePublishableKey": "pk_test_couchpay_offline",
             "stripeApiBase": self.localstripe.api_base,
             "cognitoClientId": self.pool.client_id,
@@ -131,8 +140,18 @@ class SlsStack:
         ]
         return command + [f"--param={k}={v}" for k, v in self.params().items()]
 
+    def _put_secrets(self) -> Moto:
+        if self.ssm is None:
+            self._own_ssm = self.ssm = Moto()
+        self.ssm.put_secure_string(self.secret_names["stripeSecretKeyParameter"], STRIPE_SECRET_KEY)
+        self.ssm.put_secure_string(
+            self.secret_names["stripeWebhookSecretParameter"], self.webhook_secret
+        )
+        return self.ssm
+
     def start(self) -> Self:
         create_missing_tables(self.dynamodb.client(), TABLE_PREFIX)
+        ssm = self._put_secrets()
         env = sls_env(
             {
                 # The handlers run as `python3 invoke.py ...`: serverless-offline puts
@@ -141,6 +160,7 @@ class SlsStack:
                 "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
                 # boto3 in the handlers: serverless-offline passes AWS_* variables through.
                 "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.endpoint,
+                "AWS_ENDPOINT_URL_SSM": ssm.endpoint,
             }
         )
         self._log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the process
@@ -199,6 +219,9 @@ class SlsStack:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._own_ssm is not None:
+            self._own_ssm.stop()
+            self._own_ssm = self.ssm = None
 
     def __enter__(self) -> Self:
         return self.start()

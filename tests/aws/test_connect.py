@@ -159,7 +159,8 @@ def connections() -> AwsConnections:
 
 def test_connect_never_imports_stripe(moto: Moto, pool: TestUserPool, lambda_env: str) -> None:
     """A fresh interpreter runs the handler (a refusal, then an accepted connection) and then
-    lists what got imported: no Stripe SDK, no pydantic, no web server."""
+    lists what got imported: no Stripe SDK, no pydantic, no web server, and no boto3 (the
+    connection record is one signed HTTP PutItem: adapters/dynamodb_signed.py)."""
     script = f"""
 import json, sys
 from couchpay.entrypoints.aws_lambda import connect
@@ -168,7 +169,8 @@ refused = connect.handler(event, None)["statusCode"]
 event["queryStringParameters"] = {{"token": {json.dumps(pool.token("fan-fresh"))}}}
 accepted = connect.handler(event, None)["statusCode"]
 loaded = {{m.split(".")[0] for m in sys.modules}}
-heavy = sorted(loaded & {{"stripe", "pydantic", "starlette", "uvicorn", "httpx", "localstripe"}})
+heavy = sorted(loaded & {{"stripe", "pydantic", "starlette", "uvicorn", "httpx", "localstripe",
+                          "boto3", "botocore", "aws_lambda_powertools"}})
 print(json.dumps([refused, accepted, heavy]))
 """
     out = subprocess.run(

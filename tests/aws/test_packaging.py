@@ -7,55 +7,19 @@ a bare interpreter that sees nothing but the zip and the standard library."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from couchpay.adapters import dynamodb_tables
+from tests.aws.packaging import Packaged
 from tests.aws.requirements import need
-from tests.aws.stack import AWS_DIR, REPO, SERVERLESS, sls_env, unavailable_reason
+from tests.aws.stack import AWS_DIR, REPO, unavailable_reason
 
 HANDLERS = ("connect", "disconnect", "default", "webhook")
-
-
-@dataclass
-class Packaged:
-    dir: Path
-    template: dict[str, Any]
-    zip: Path
-
-    @property
-    def resources(self) -> dict[str, Any]:
-        return dict(self.template["Resources"])
-
-    def of_type(self, kind: str) -> dict[str, Any]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
-
-
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Packaged]:
-    need(unavailable_reason(), "serverless package")
-    out = tmp_path_factory.mktemp("sls-package")
-    run = subprocess.run(
-        [str(SERVERLESS), "package", "--stage", "ci", "--package", str(out)],
-        cwd=AWS_DIR,
-        env=sls_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    template = json.loads((out / "cloudformation-template-update-stack.json").read_text())
-    yield Packaged(out, template, out / "couchpay.zip")
 
 
 def test_the_tables_file_is_generated_from_the_table_definitions() -> None:
@@ -65,7 +29,8 @@ def test_the_tables_file_is_generated_from_the_table_definitions() -> None:
 
 
 def test_lambda_requirements_match_pyproject() -> None:
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["aws"]
     lines = (AWS_DIR / "lambda-requirements.txt").read_text().splitlines()
     wanted = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     assert wanted and all(w in declared for w in wanted), (wanted, declared)
@@ -85,7 +50,10 @@ def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
         assert f"couchpay/entrypoints/aws_lambda/{name}.handler" in handlers
     assert "couchpay/entrypoints/aws_jobs.expire_cards" in handlers
     schedules = packaged.of_type("AWS::Events::Rule")
-    assert [r["Properties"]["ScheduleExpression"] for r in schedules.values()] == ["rate(1 day)"]
+    assert sorted(r["Properties"]["ScheduleExpression"] for r in schedules.values()) == [
+        "rate(1 day)",  # expireCards
+        "rate(1 minute)",  # settlePurchases
+    ]
     tables = packaged.of_type("AWS::DynamoDB::Table")
     assert {t["Properties"]["TableName"] for t in tables.values()} == {
         f"couchpay-ci-{t.suffix}" for t in dynamodb_tables.TABLES
@@ -95,19 +63,64 @@ def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
     assert tables["PurchasesTable"]["DeletionPolicy"] == "Retain"
 
 
-def test_connect_has_no_stripe_secret_and_the_roles_are_narrow(packaged: Packaged) -> None:
+def _actions(role: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            found |= {actions} if isinstance(actions, str) else set(actions)
+    return found
+
+
+def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
+    """README, "Deploy to AWS": one role per function, only what it does; nothing scans; the
+    only deletes are of a connection record or a uniqueness item (never a record); only default,
+    the webhook and the settlement job read the Stripe secrets (from SSM), and no function's
+    environment holds one."""
     functions = packaged.of_type("AWS::Lambda::Function")
-    connect = functions["ConnectLambdaFunction"]["Properties"]
-    assert not any(k.startswith("STRIPE") for k in connect["Environment"]["Variables"])
-    assert connect["Role"] == {"Fn::GetAtt": ["ConnectionsRole", "Arn"]}
-    for role in packaged.of_type("AWS::IAM::Role").values():
-        text = json.dumps(role)
-        assert '"*"' not in text and "dynamodb:*" not in text and "dynamodb:Scan" not in text
-    connections_role = json.dumps(packaged.resources["ConnectionsRole"])
-    assert re.findall(r"dynamodb:\w+", connections_role) == [
+    roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
+    assert len(set(roles.values())) == len(functions) == 6
+    actions = {name: _actions(packaged.resources[role]) for name, role in roles.items()}
+    logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert actions["ConnectLambdaFunction"] == logs | {"dynamodb:PutItem", "dynamodb:Query"}
+    assert actions["DisconnectLambdaFunction"] == logs | {"dynamodb:DeleteItem"}
+    assert actions["ExpireCardsLambdaFunction"] == logs | {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:UpdateItem",  # the uniqueness item of a card that expires
         "dynamodb:DeleteItem",
-    ]
+    }
+    paying = (
+        "DefaultLambdaFunction",
+        "StripeWebhookLambdaFunction",
+        "SettlePurchasesLambdaFunction",
+    )
+    for name in paying:
+        assert {"ssm:GetParameters", "kms:Decrypt", "execute-api:ManageConnections"} <= actions[
+            name
+        ]
+    for name, role in roles.items():
+        text = json.dumps(packaged.resources[role])
+        assert '"*"' not in text, name
+        assert not any(a.endswith(("*", ":Scan")) for a in actions[name]), name
+        if "dynamodb:DeleteItem" in actions[name]:
+            deletes = [
+                st["Resource"]
+                for policy in packaged.resources[role]["Properties"]["Policies"]
+                for st in policy["PolicyDocument"]["Statement"]
+                if "dynamodb:DeleteItem" in st["Action"]
+            ]
+            deleted = json.dumps(deletes)
+            assert "ConnectionsTable" in deleted or "GuardsTable" in deleted
+            assert not any(t in deleted for t in ("PurchasesTable", "CardsTable", "UsersTable"))
+        if "ssm:GetParameters" in actions[name]:
+            assert "/couchpay/ci/stripe-secret-key" in text
+    for f in functions.values():
+        variables = (f["Properties"].get("Environment") or {}).get("Variables", {})
+        assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} & set(variables)
+    expire = functions["ExpireCardsLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert not any(k.startswith("STRIPE") for k in expire)
 
 
 def test_the_package_holds_couchpay_and_its_dependencies(packaged: Packaged) -> None:
@@ -115,7 +128,7 @@ def test_the_package_holds_couchpay_and_its_dependencies(packaged: Packaged) -> 
         names = set(zf.namelist())
     for name in HANDLERS:
         assert f"couchpay/entrypoints/aws_lambda/{name}.py" in names
-    for top in ("stripe/", "pydantic_core/", "jwt/", "cryptography/"):
+    for top in ("stripe/", "pydantic_core/", "jwt/", "cryptography/", "aws_lambda_powertools/"):
         assert any(n.startswith(top) for n in names), top
     assert not any(n.startswith(("boto3/", "botocore/", "localstripe/", "tests/")) for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
@@ -158,37 +171,53 @@ print(json.dumps([connect.handler(event, None), sys.modules["stripe"].__file__])
     assert stripe_file.startswith(str(tmp_path / "task"))
 
 
-def test_deploy_is_refused_without_the_stripe_key_and_the_pool() -> None:
+def test_deploy_is_refused_without_the_stripe_key_parameter_and_the_pool() -> None:
+    """The plugin's deploy checks, against a stand-in for the SSM API that knows some names."""
     need(unavailable_reason(), "node")
     script = """
 const Plugin = require('./plugins/python-artifact.js');
-const check = (stripe, connect) => {
+const check = async (existing, connect, topic = 'arn:aws:sns:eu-west-1:1:oncall') => {
   const service = {
-    custom: { stripeEnvironment: stripe }, functions: { connect: { environment: connect } },
+    custom: { alarmTopicArn: topic, stripeEnvironment: {
+      STRIPE_SECRET_KEY_PARAMETER: '/couchpay/prod/stripe-secret-key',
+      STRIPE_WEBHOOK_SECRET_PARAMETER: '/couchpay/prod/stripe-webhook-secret',
+    } },
+    functions: { connect: { environment: connect } },
   };
+  const asked = [];
+  const provider = { request: async (svc, method, params) => {
+    asked.push([svc, method, params.WithDecryption]);
+    return { InvalidParameters: params.Names.filter((n) => !existing.includes(n)) };
+  } };
+  const serverless = { classes: { Error }, service, getProvider: () => provider };
   const warnings = [];
   const log = { warning: (m) => warnings.push(m) };
-  try { new Plugin({ classes: { Error }, service }, {}, { log }).checkSettings(); }
-  catch (e) { return e.message; }
-  return warnings.length ? 'warned' : 'ok';
+  const plugin = new Plugin(serverless, {}, { log });
+  try { plugin.checkSettings(); await plugin.checkSecrets(); }
+  catch (e) { return [e.message, asked]; }
+  return [warnings.length ? 'warned' : 'ok', asked];
 };
 const pool = 'https://cognito-idp.us-east-1.amazonaws.com/';
-console.log(JSON.stringify([
-  check({ STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' },
-        { COUCHPAY_TOKEN_ISSUER: pool, COUCHPAY_TOKEN_AUDIENCE: '' }),
-  check({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' },
-        { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' }),
-  check({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: '' },
-        { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' }),
-]));
+const good = { COUCHPAY_TOKEN_ISSUER: pool + 'us-east-1_Pool', COUCHPAY_TOKEN_AUDIENCE: 'client' };
+const both = ['/couchpay/prod/stripe-secret-key', '/couchpay/prod/stripe-webhook-secret'];
+(async () => console.log(JSON.stringify([
+  await check(both, { COUCHPAY_TOKEN_ISSUER: pool, COUCHPAY_TOKEN_AUDIENCE: '' }),
+  await check([], good),
+  await check(both, good),
+  await check([both[0]], good),
+  await check(both, good, ''),
+])))();
 """
     run = subprocess.run(
         ["node", "-e", script], cwd=AWS_DIR, capture_output=True, text=True, check=True
     )
-    refused, accepted, no_webhook_secret = json.loads(run.stdout)
-    for name in ("stripeSecretKey", "cognitoUserPoolId", "cognitoClientId"):
-        assert name in refused
-    assert (accepted, no_webhook_secret) == ("ok", "warned")
+    no_pool, no_key, accepted, no_webhook_secret, no_topic = json.loads(run.stdout)
+    for name in ("cognitoUserPoolId", "cognitoClientId"):
+        assert name in no_pool[0]
+    assert "/couchpay/prod/stripe-secret-key" in no_key[0] and "SecureString" in no_key[0]
+    assert accepted == ["ok", [["SSM", "getParameters", False]]]  # never decrypted
+    assert no_webhook_secret[0] == "warned"
+    assert no_topic[0] == "warned"
 
 
 def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:
@@ -197,3 +226,54 @@ def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:
     stage = packaged.resources["WebsocketsDeploymentStage"]["Properties"]
     settings = stage["DefaultRouteSettings"]
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+
+
+def test_every_lambda_permission_names_its_source(packaged: Packaged) -> None:
+    """checkov CKV_AWS_364: no other API (nor account) may invoke the functions."""
+    permissions = packaged.of_type("AWS::Lambda::Permission")
+    assert len(permissions) == 6
+    for name, permission in permissions.items():
+        source = json.dumps(permission["Properties"].get("SourceArn"))
+        assert "AccountId" in source or "GetAtt" in source, name
+    for route in ("connect", "disconnect", "default"):
+        source = permissions[f"{route.title()}LambdaPermissionWebsockets"]["Properties"]
+        assert source["SourceArn"]["Fn::Sub"].endswith(f"${{WebsocketsApi}}/*/${route}")
+
+
+def test_reserved_concurrency_keeps_sign_in_and_webhooks_available(packaged: Packaged) -> None:
+    functions = packaged.of_type("AWS::Lambda::Function")
+    reserved = {
+        name: int(f["Properties"]["ReservedConcurrentExecutions"]) for name, f in functions.items()
+    }
+    assert all(n > 0 for n in reserved.values())
+    assert sum(reserved.values()) <= 900  # the account keeps 100 unreserved of its 1,000
+    assert reserved["ConnectLambdaFunction"] >= 50 and reserved["StripeWebhookLambdaFunction"] >= 20
+    webhook_stage = packaged.resources["HttpApiStage"]["Properties"]["DefaultRouteSettings"]
+    assert webhook_stage["ThrottlingRateLimit"] > 0 and webhook_stage["ThrottlingBurstLimit"] > 0
+
+
+def test_the_alarms(packaged: Packaged) -> None:
+    alarms = packaged.of_type("AWS::CloudWatch::Alarm")
+    watched: set[tuple[str, str]] = set()
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        metrics = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+        metrics += [props] if "MetricName" in props else []
+        watched |= {(m["Namespace"], m["MetricName"]) for m in metrics}
+        assert props["AlarmActions"] == {
+            "Fn::If": ["AlarmTopicGiven", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }
+    assert watched == {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ("couchpay", "OldestPendingSeconds"),
+    }
+    assert packaged.template["Parameters"]["AlarmTopicArn"]["Type"] == "String"
+
+
+def test_logs_are_kept_a_year_by_default(packaged: Packaged) -> None:
+    groups = packaged.of_type("AWS::Logs::LogGroup")
+    assert groups and {g["Properties"]["RetentionInDays"] for g in groups.values()} == {365}

@@ -68,7 +68,7 @@ def pay(gateway: StripeGateway, localstripe: LocalStripe, tag: str) -> str:
 
 @pytest.mark.parametrize(
     "faults",
-    [["status:503"], ["drop"], ["reset"], ["status:500", "drop"]],
+    [["status:503"], ["status:429", "status:429"], ["drop"], ["reset"], ["status:500", "drop"]],
     ids="+".join,
 )
 def test_transient_faults_are_retried_with_the_same_key_and_charge_once(
@@ -85,13 +85,13 @@ def test_transient_faults_are_retried_with_the_same_key_and_charge_once(
     assert len(charged) == 1
 
 
-def test_a_429_is_handed_to_the_line_and_the_same_key_charges_once_later(
+def test_a_paced_gateway_hands_a_429_to_the_line_and_the_same_key_charges_once_later(
     proxy: FaultProxy, localstripe: LocalStripe
 ) -> None:
     """Stripe's rate limit is not slept on inside the gateway: the admission line slows down and
     sends the purchase again later, with the same idempotency key."""
     proxy.plan("POST", INTENTS, ["status:429"])
-    gateway = gateway_via(proxy)
+    gateway = StripeGateway(KEY, api_base=proxy.url, paced=True)
     with pytest.raises(GatewayBusy):
         pay(gateway, localstripe, "busy")
     assert len(proxy.attempts("POST", INTENTS)) == 1

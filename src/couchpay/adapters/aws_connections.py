@@ -2,24 +2,29 @@
 
 ``$connect`` records (connection id -> user, management endpoint) with a TTL a little past API
 Gateway's two-hour connection limit, or the sign-in token's expiry if that comes first (after
-it, frames on the connection are answered as not signed in); ``$disconnect`` removes it. A
-reply or a push goes through the API Gateway Management API (``post_to_connection``); a
-connection that is gone (HTTP 410, ``GoneException``) is forgotten. Pushing is best effort:
-the records are already written, and a page that reconnects reads them. Nothing connects before
-the first call.
+it, frames on the connection are answered as not signed in), through one signed HTTP
+``PutItem`` (``dynamodb_signed``: ``$connect`` never imports boto3, for its cold start);
+``$disconnect`` removes it. A reply or a
+push goes through the API Gateway Management API (``post_to_connection``); a connection that is
+gone (HTTP 410, ``GoneException``) is forgotten. Every frame fits API Gateway's 128 KB message
+cap (``reply_size.fit``: an oversized reply goes as ``reply_too_large``); a refusal (413
+``PayloadTooLargeException``, or any other failure) is reported as not delivered. Pushing is
+best effort: the records are already written, and a page that reconnects reads them. Nothing
+connects before the first call.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
-from couchpay.adapters.dynamodb_store import DynamoDbSettings, make_client
+from couchpay.adapters.dynamodb_client import DynamoDbSettings, make_client
+from couchpay.wire import reply_size
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi.client import ApiGatewayManagementApiClient
@@ -87,14 +92,29 @@ class AwsConnections:
         identity) ends then, if that is before API Gateway's own limit."""
         now = int(self._clock())
         expires_at = now + CONNECTION_TTL_SECONDS
-        item = {
+        item: dict[str, str | int] = {
             "connection_id": connection_id,
             "user_id": user_id,
             "endpoint": endpoint,
             "connected_at": now,
             "expires_at": expires_at if until is None else min(expires_at, int(until)),
         }
-        self.dynamodb.put_item(TableName=self.table, Item=rows.wire(item))
+        if self._dynamodb is not None:  # a client was given: it makes every call
+            self._dynamodb.put_item(TableName=self.table, Item=rows.wire(item))
+            return
+        from couchpay.adapters import dynamodb_signed
+
+        dynamodb_signed.put_item(
+            self.table, item, region=self._region(), endpoint_url=self.settings.endpoint_url
+        )
+
+    def _region(self) -> str:
+        return (
+            self.settings.region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1"
+        )
 
     def remove(self, connection_id: str) -> None:
         self.dynamodb.delete_item(
@@ -116,6 +136,21 @@ class AwsConnections:
         user_id = item.get("user_id")
         return user_id if isinstance(user_id, str) else None
 
+    def count_of(self, user_id: str) -> int:
+        """How many connections the user has open (``$connect``: without boto3, like ``add``)."""
+        if self._dynamodb is not None:
+            return len(self.connections_of(user_id))
+        from couchpay.adapters import dynamodb_signed
+
+        return dynamodb_signed.count(
+            self.table,
+            "by_user",
+            "user_id",
+            user_id,
+            region=self._region(),
+            endpoint_url=self.settings.endpoint_url,
+        )
+
     def connections_of(self, user_id: str) -> list[tuple[str, str]]:
         """(connection id, endpoint) of each open connection of the user."""
         found: list[tuple[str, str]] = []
@@ -136,10 +171,11 @@ class AwsConnections:
 
     # pushing -----------------------------------------------------------------------------
     def post(self, endpoint: str, connection_id: str, reply: dict[str, Any]) -> bool:
-        """Send one frame. False when the connection is gone (its record is then dropped)."""
+        """Send one frame; True only if API Gateway took it. A gone connection (410) is dropped;
+        any other refusal (413 too large, throttled, ...) keeps it."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        data = json.dumps(reply, separators=(",", ":")).encode()
+        data = reply_size.fit(reply).encode()
         try:
             self.management(endpoint).post_to_connection(ConnectionId=connection_id, Data=data)
         except ClientError as exc:
@@ -149,11 +185,11 @@ class AwsConnections:
                 log.info("connection %s is gone; dropping it", connection_id)
                 self._forget(connection_id)
                 return False
-            log.warning("post to connection %s failed: %s", connection_id, code)
-            return True  # not known to be gone: keep it
+            log.error("post to connection %s refused: %s (%s)", connection_id, code, status)
+            return False
         except BotoCoreError as exc:
-            log.warning("post to connection %s failed: %s", connection_id, exc)
-            return True
+            log.error("post to connection %s failed: %s", connection_id, exc)
+            return False
         return True
 
     def _forget(self, connection_id: str) -> None:

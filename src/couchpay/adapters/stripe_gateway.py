@@ -2,6 +2,12 @@
 
 Works against real Stripe and against localstripe (``api_base``). Every SDK error is mapped to a
 couchpay ``PaymentError`` here, and every mutating call carries an idempotency key.
+
+Under a time budget (``couchpay.time_budget``: a Lambda's remaining time) each attempt's HTTP
+timeout is what is left, at most ``timeout_seconds``; a retry happens only if its backoff and a
+useful attempt still fit; with too little left no call starts. Running out is a lost answer
+(``GatewayUnavailable``, as for a timeout): the caller keeps the purchase ``pending``
+and replies ``payment_processing``; the same idempotency key settles it later.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from typing import Any, TypeVar
 
 import stripe
 
+from couchpay import time_budget
 from couchpay.adapters import _stripe_mapping as mapping
 from couchpay.domain.cards import CardFacts
-from couchpay.domain.errors import CardDeclined, CardNotValid
+from couchpay.domain.errors import CardDeclined, CardNotValid, GatewayUnavailable
 from couchpay.ports.gateway import (
     PaymentGateway,
     PaymentIntentResult,
@@ -25,6 +32,24 @@ from couchpay.ports.gateway import (
 
 T = TypeVar("T")
 TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+MIN_ATTEMPT_SECONDS = 0.5  # less than this left: no new call to Stripe
+
+
+class _BudgetedRequestsClient(stripe.RequestsClient):
+    """The SDK's requests client, its timeout read per request: at most the configured one,
+    and never past the current time budget (read from a ContextVar, so thread-safe)."""
+
+    def __init__(self, timeout: float) -> None:
+        self._configured_timeout = timeout
+        super().__init__(timeout=timeout)
+
+    @property
+    def _timeout(self) -> float:
+        return max(0.01, time_budget.capped(self._configured_timeout))
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self._configured_timeout = value
 
 
 @contextmanager
@@ -37,7 +62,9 @@ def _stripe_boundary() -> Iterator[None]:
 
 class StripeGateway(PaymentGateway):
     """``attempts``: how many times a call is tried when Stripe's answer is lost or transient
-    (connection error, timeout, 5xx, 429), always with the same idempotency key."""
+    (connection error, timeout, 5xx, 429), always with the same idempotency key.
+    ``paced``: an admission line paces the PaymentIntents (``couchpay serve``): a 429 on one is
+    raised at once as GatewayBusy for the line to send it again later, never slept on here."""
 
     def __init__(
         self,
@@ -45,6 +72,7 @@ class StripeGateway(PaymentGateway):
         api_base: str | None = None,
         *,
         attempts: int = 3,
+        paced: bool = False,
         timeout_seconds: float = 30.0,
         backoff_seconds: float = 0.25,
     ) -> None:
@@ -52,26 +80,31 @@ class StripeGateway(PaymentGateway):
             raise ValueError("a Stripe secret key is required")
         self.api_base = api_base
         self.attempts = max(1, attempts)
+        self.paced = paced
         self.backoff_seconds = backoff_seconds
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=0,  # we retry ourselves, 429 included, with the same key
-            http_client=stripe.RequestsClient(timeout=timeout_seconds),
+            http_client=_BudgetedRequestsClient(timeout_seconds),
         )
 
     def _retrying(self, call: Callable[[], T], *, rate_limit_is_final: bool = False) -> T:
         """``rate_limit_is_final``: a 429 is raised at once (as GatewayBusy at the boundary) for
         a caller that paces its own calls (the admission line) instead of sleeping here."""
         for attempt in range(1, self.attempts + 1):
+            if time_budget.capped(MIN_ATTEMPT_SECONDS) < MIN_ATTEMPT_SECONDS:
+                raise GatewayUnavailable()  # as if Stripe's answer were lost: settled later
             try:
                 return call()
             except TRANSIENT as exc:
-                if attempt == self.attempts or (
-                    rate_limit_is_final and isinstance(exc, stripe.RateLimitError)
-                ):
+                pause = self.backoff_seconds * 2 ** (attempt - 1)
+                needed = pause + MIN_ATTEMPT_SECONDS
+                out_of_time = time_budget.capped(needed) < needed
+                busy = rate_limit_is_final and isinstance(exc, stripe.RateLimitError)
+                if attempt == self.attempts or out_of_time or busy:
                     raise
-                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                time.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def __repr__(self) -> str:  # never show the key
@@ -170,7 +203,7 @@ class StripeGateway(PaymentGateway):
                 lambda: self._client.v1.payment_intents.create(
                     params, options={"idempotency_key": idempotency_key}
                 ),
-                rate_limit_is_final=True,
+                rate_limit_is_final=self.paced,
             )
         except stripe.CardError as exc:
             return self._declined(exc)

@@ -9,6 +9,7 @@ and a user-safe sentence. ``protocol.py`` is the only place these become replies
     │   ├── UnknownAction          unknown_action
     │   └── AmountTooLarge         amount_too_large  over Stripe's maximum charge
     ├── RateLimited                rate_limited      too many frames on one connection
+    ├── ReplyTooLarge              reply_too_large   the answer would be over 128 KB
     ├── Unauthorized               unauthorized      token or userId/cogId mismatch
     ├── NotFound                   not_found         no such record *for this user*
     ├── CardNotValid               card_not_valid    not the user's, inactive, not live, expired
@@ -48,6 +49,11 @@ class BadRequest(CouchpayError):
 class FrameTooLarge(BadRequest):
     code = "frame_too_large"
     default_message = "The frame is larger than 32 KB."
+
+
+class ReplyTooLarge(CouchpayError):
+    code = "reply_too_large"
+    default_message = "The answer would be over 128 KB; ask for less (for example a smaller page)."
 
 
 class UnknownAction(BadRequest):

@@ -2,11 +2,17 @@
 
 ``expire_cards`` is ``couchpay cards expire`` on AWS: once a day it marks live cards past their
 expiry month ``expired``. Idempotent, so a retried or doubled invocation changes nothing more.
+``settle_purchases`` is ``couchpay serve``'s settlement pass on AWS, every minute: no purchase is
+left without an owner (pending ones settled from Stripe, abandoned 3-D Secure canceled, ones a
+dead Lambda claimed but never sent failed ``not_charged``), and the fans' open sockets are told;
+it also reports the open purchases and the oldest one's age (CloudWatch, Embedded Metric
+Format: the ``OldestPendingSeconds`` alarm watches it). Idempotent as well.
 Services are built on the first invocation (never at import) and kept for warm invocations."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from couchpay.service.context import Services
@@ -32,3 +38,25 @@ def expire_cards(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     summary = run(_get_services())
     log.info("%s", summary.line())
     return summary.as_dict()
+
+
+def settle_purchases(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    """The settlement pass (``service.showtime.settle_open``) with the Lambda runtime's services:
+    DynamoDB, Stripe (key from SSM) and pushes through the Management API."""
+    from couchpay.adapters.emf_metrics import EmfMetrics
+    from couchpay.bootstrap import settle_times
+    from couchpay.entrypoints.aws_lambda import _runtime
+    from couchpay.service import showtime
+
+    runtime = _runtime.runtime()
+    metrics = EmfMetrics()
+    services = replace(runtime.services, metrics=metrics)
+    summary = showtime.settle_open(services, settle_times(runtime.config))
+    metrics.flush()
+    log.info("settlement: %s", summary.line())
+    return {
+        "examined": summary.examined,
+        "settled": dict(summary.settled),
+        "unchanged": summary.unchanged,
+        "unreachable": summary.unreachable,
+    }

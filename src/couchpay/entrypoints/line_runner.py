@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
 import anyio
 from anyio.abc import TaskGroup
 
+from couchpay.bootstrap import settle_times
 from couchpay.config import Config
 from couchpay.service import showtime
 from couchpay.service.admission import Line, Waiting
@@ -28,13 +28,6 @@ STRIPE_THREADS = 64
 """Purchases with Stripe at once: the rate (25/s) times the slowest usual answer (1 s), with
 room for slow calls. Past it the line waits for a thread instead of piling threads up."""
 TELL_EVERY_SECONDS = 1.0
-
-
-def settle_times(config: Config) -> showtime.SettleTimes:
-    return showtime.SettleTimes(
-        pending_after=timedelta(seconds=config.settle_pending_after_seconds),
-        abandon_after=timedelta(seconds=config.abandon_3ds_after_seconds),
-    )
 
 
 async def run(svc: Services, config: Config) -> None:
@@ -85,7 +78,7 @@ async def _send(
 
 
 async def _settle_forever(svc: Services, config: Config) -> None:
-    times = settle_times(config)
+    times = settle_times(config)  # from bootstrap
     one_at_a_time = anyio.CapacityLimiter(1)
     while True:
         await anyio.sleep(config.settle_every_seconds)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import time
 import uuid
@@ -28,7 +27,7 @@ from couchpay.limits import UserLimits, refuse_stripe_write, too_many_frames
 from couchpay.local_sign_in import loopback_host
 from couchpay.ports.identity import SignInUnavailable
 from couchpay.ratelimit import TokenBucket, parse_limit
-from couchpay.wire import protocol
+from couchpay.wire import protocol, reply_size
 
 log = logging.getLogger("couchpay.entrypoints.local_server")
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -107,7 +106,7 @@ async def _serve_open(
 
     async def send(reply: dict[str, Any]) -> None:
         async with send_lock:
-            await websocket.send_text(json.dumps(reply))
+            await websocket.send_text(reply_size.fit(reply))  # API Gateway's 128 KB cap too
 
     runtime.connections.add(user_id, conn_id, send)
     try:

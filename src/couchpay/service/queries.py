@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.purchases import Purchase
 from couchpay.service.context import Services
@@ -15,6 +17,25 @@ def get_items(svc: Services) -> tuple[list[CatalogItem], dict[str, int]]:
 
 
 def purchase_history(
-    svc: Services, user_id: str, limit: int, cursor: str | None
+    svc: Services,
+    user_id: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    size_of: Callable[[Purchase], int] | None = None,
+    max_bytes: int = 0,
 ) -> tuple[list[Purchase], str | None]:
-    return svc.store.list_purchases(user_id, limit, cursor)
+    """A page of at most ``limit`` purchases and, with ``size_of``, of at most ``max_bytes``
+    (at least one purchase, whatever its size); the cursor continues after the last one."""
+    page, next_cursor = svc.store.list_purchases(user_id, limit, cursor)
+    if size_of is None:
+        return page, next_cursor
+    fitting, used = 0, 0
+    for purchase in page:
+        used += size_of(purchase) + 1  # and its comma
+        if used > max_bytes and fitting:
+            break
+        fitting += 1
+    if fitting == len(page):
+        return page, next_cursor
+    return svc.store.list_purchases(user_id, fitting, cursor)  # the cursor after the last kept

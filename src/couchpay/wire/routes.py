@@ -17,7 +17,7 @@ from couchpay.service import cards, exactly_once, queries
 from couchpay.service.checkout import CartItem, CartRequest
 from couchpay.service.context import Services
 from couchpay.wire import messages as m
-from couchpay.wire import views
+from couchpay.wire import reply_size, views
 
 Reply = tuple[str, BaseModel]
 PURCHASE_FAILURE = "purchase-request-resp-failure"
@@ -101,7 +101,14 @@ def _confirm(svc: Services, user_id: str, msg: m.ConfirmPurchase, rid: str | Non
 
 
 def _history(svc: Services, user_id: str, msg: m.PurchaseHistory, rid: str | None) -> Reply:
-    page, cursor = queries.purchase_history(svc, user_id, msg.limit, msg.cursor)
+    page, cursor = queries.purchase_history(
+        svc,
+        user_id,
+        msg.limit,
+        msg.cursor,
+        size_of=lambda p: reply_size.size(views.body(views.purchase_view(p))),
+        max_bytes=reply_size.HISTORY_PAGE_BYTES,
+    )
     return "view-purchases-resp-success", views.history_view(page, cursor)
 
 

@@ -4,9 +4,10 @@ Configuration is the same environment ``couchpay serve`` reads (``Config.from_en
 Lambda's writable ``/tmp`` as the data dir. On AWS the store is DynamoDB
 (``COUCHPAY_DB=dynamodb://PREFIX``), sign-in is Cognito (``COUCHPAY_JWKS_URL``,
 ``COUCHPAY_TOKEN_ISSUER``, ``COUCHPAY_TOKEN_AUDIENCE``) and Stripe is real
-(``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET``). Replies and pushes go to
-``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, or ``COUCHPAY_WS_ENDPOINT`` when
-set (serverless-offline).
+(``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET``), read from the SSM parameters that
+``STRIPE_SECRET_KEY_PARAMETER`` and ``STRIPE_WEBHOOK_SECRET_PARAMETER`` name (``_secrets``).
+Replies and pushes go to ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, or
+``COUCHPAY_WS_ENDPOINT`` when set (serverless-offline).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from couchpay.ports.identity import TokenVerifier
 
 log = logging.getLogger("couchpay.lambda")
+API_GATEWAY_LIMIT_SECONDS = 29.0  # an integration's answer (and so our reply) must come before
+REPLY_MARGIN_SECONDS = 3.0  # kept back from the work for writing down the outcome and replying
 _lock = threading.RLock()
 _state: dict[str, Any] = {}
 
@@ -75,10 +78,11 @@ def runtime() -> Runtime:
     with _lock:
         if "runtime" not in _state:
             from couchpay import bootstrap
+            from couchpay.entrypoints.aws_lambda import _secrets
 
-            c = config()
+            c = _secrets.with_secrets(config(), dict(os.environ))  # once per container
             if c.offline:
-                raise ConfigError("STRIPE_SECRET_KEY is required on Lambda")
+                raise ConfigError("STRIPE_SECRET_KEY_PARAMETER (an SSM parameter) is required")
             _state["runtime"] = bootstrap.start(c, transport=connections(), with_line=False)
         found: Runtime = _state["runtime"]
         return found
@@ -97,6 +101,18 @@ def stripe_write_taker() -> Callable[[str], bool]:
             _state["stripe_writes"] = taker(store, config().stripe_writes_per_minute)
         found: Callable[[str], bool] = _state["stripe_writes"]
         return found
+
+
+def budget_seconds(context: Any) -> float:
+    """How long the work of this invocation may take: the time Lambda says is left (never more
+    than API Gateway's 29 s), less the margin to reply. Used as ``time_budget.within(...)``,
+    read after a cold start has built the runtime (the context's clock has counted that too).
+    serverless-offline's Python context always counts down from 6 s, whatever the timeout."""
+    left = API_GATEWAY_LIMIT_SECONDS
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining_ms):
+        left = min(left, remaining_ms() / 1000)
+    return max(0.0, left - REPLY_MARGIN_SECONDS)
 
 
 def management_endpoint(request_context: dict[str, Any]) -> str:

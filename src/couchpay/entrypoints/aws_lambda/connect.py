@@ -27,7 +27,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("connection %s refused: %s", request.get("connectionId"), exc)
             return {"statusCode": 503, "body": "sign-in unavailable"}
         connections = _runtime.connections()
-        if len(connections.connections_of(user_id)) >= _runtime.config().max_sockets_per_user:
+        if connections.count_of(user_id) >= _runtime.config().max_sockets_per_user:
             log.warning("connection %s refused: too many sockets", request.get("connectionId"))
             return {"statusCode": 429, "body": "too many sockets"}
         endpoint = _runtime.management_endpoint(request)

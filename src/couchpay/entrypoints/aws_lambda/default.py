@@ -2,7 +2,12 @@
 
 The frame goes to ``couchpay.wire.protocol.handle_frame`` with the user recorded at ``$connect``
 (the same handlers ``couchpay serve`` runs); the reply is posted to the connection through the
-API Gateway Management API. A gone connection (410) is forgotten."""
+API Gateway Management API. A gone connection (410) is forgotten.
+
+The work runs within the invocation's time budget (``_runtime.budget_seconds``): Stripe's
+timeouts and retries are sized from it, so a Stripe that hangs ends as our own
+``payment_processing`` reply (the purchase stays ``pending``, settled later), posted before API
+Gateway's 29 s, never as API Gateway's bare timeout message."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import base64
 import binascii
 from typing import Any
 
+from couchpay import time_budget
 from couchpay.entrypoints.aws_lambda import _runtime
 
 log = _runtime.log
@@ -57,7 +63,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if user_id is None:
             reply: dict[str, Any] = UNKNOWN_CONNECTION
         else:
-            reply = answer_frame(user_id, frame_of(event))
+            _runtime.runtime()  # a cold start is built before the budget is read
+            with time_budget.within(_runtime.budget_seconds(context)):
+                reply = answer_frame(user_id, frame_of(event))
         connections.post(_runtime.management_endpoint(request), connection_id, reply)
     except Exception:
         log.exception("$default failed")

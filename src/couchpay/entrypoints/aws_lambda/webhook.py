@@ -1,7 +1,9 @@
 """HTTP ``POST /stripe/webhook``: the same webhook service as ``couchpay serve``'s endpoint.
 
 The Stripe signature covers the raw body, so the body is used exactly as it came (decoded from
-base64 when API Gateway encoded it), never re-serialized."""
+base64 when API Gateway encoded it), never re-serialized. The work runs within the
+invocation's time budget (``_runtime.budget_seconds``); a Stripe call that does not fit fails
+the event with a 5xx, which Stripe retries."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import binascii
 import json
 from typing import Any
 
+from couchpay import time_budget
 from couchpay.entrypoints.aws_lambda import _runtime
 
 log = _runtime.log
@@ -43,7 +46,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         from couchpay.entrypoints.webhook_endpoint import verify_webhook
 
-        result = verify_webhook(_runtime.runtime(), body, header(event, "stripe-signature"))
+        runtime = _runtime.runtime()
+        with time_budget.within(_runtime.budget_seconds(context)):
+            result = verify_webhook(runtime, body, header(event, "stripe-signature"))
     except Exception:  # Stripe retries a 5xx later
         log.exception("webhook failed")
         return _response(500, {"error": "internal_error"})

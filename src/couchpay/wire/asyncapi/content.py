@@ -34,6 +34,7 @@ CODES = {
     "bad_request": "The request is malformed or incomplete (the sentence says what).",
     "unknown_action": "The action is not one of the request actions.",
     "frame_too_large": f"The frame is over {MAX_FRAME_BYTES // 1024} KB.",
+    "reply_too_large": "The answer would be over 128 KB (API Gateway's cap); ask for less.",
     "unauthorized": "`userId` / `cogId` is not the signed-in user.",
     "not_found": "No such card or purchase for this fan (also when it is another fan's).",
     "card_not_valid": "The card cannot be used: not the fan's, deleted, not live or expired.",
@@ -64,6 +65,7 @@ ERROR_CODES = (
     ("bad_request", "Not JSON, not an object, a bad `requestId`, or a missing/mistyped field."),
     ("unknown_action", "The action is not one of the request actions."),
     ("frame_too_large", f"The frame is over {MAX_FRAME_BYTES // 1024} KB."),
+    ("reply_too_large", "The answer would be over 128 KB (API Gateway's cap); ask for less."),
 )
 UNAUTHORIZED_EXAMPLE = _failure(Unauthorized("userId/cogId do not match the signed-in user."))
 

@@ -175,7 +175,8 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
         "bought (later catalog changes do not rewrite history), its totals, the card's brand "
         "and last four, and its status (`pending`, `requires_action`, `succeeded`, `failed`, "
         "`canceled`, `refunded`). Pass `nextCursor` back as `cursor` for the next page; it is "
-        "`null` on the last page.",
+        "`null` on the last page. A page holds at most `limit` purchases, and fewer when more "
+        "would not fit in one 128 KB message: follow `nextCursor`, never the count.",
         tag="history",
         request=(
             Example("first page", {"limit": 20}),
