@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from couchpay.adapters.dynamodb_store import create_missing_tables
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.entrypoints.aws_lambda import _runtime
+from couchpay.offline_stripe.process import LocalStripe
 from tests.aws import stack as sls
 from tests.aws.identity import TestUserPool
 from tests.aws.requirements import need

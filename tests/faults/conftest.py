@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from couchpay.adapters.dev_tokens import DevTokens
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.client import CouchpayClient
+from couchpay.offline_stripe.process import LocalStripe
 from tests.e2e.conftest import WEBHOOK_SECRET, start_server
 
 KEY = "sk_test_couchpay_offline"

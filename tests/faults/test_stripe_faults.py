@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.adapters.sqlite_store import SqliteStore
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import GatewayUnavailable
 from couchpay.domain.statuses import PurchaseStatus
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.protocol import handle_frame
 from couchpay.service.context import Services
 from couchpay.service.queries import seed_demo_catalog

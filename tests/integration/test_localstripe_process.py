@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from couchpay.offline_stripe.process import LocalStripe, LocalStripeError
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import PaymentRejected
+from couchpay.offline_stripe.process import LocalStripe, LocalStripeError
 
 SECRET_KEY = "sk_test_couchpay_process"
 DEFAULT_PICKLE = Path("/tmp/localstripe.pickle")

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from couchpay.offline_stripe.process import LocalStripe
 from couchpay.adapters.stripe_gateway import StripeGateway
 from couchpay.domain.errors import (
     CardDeclined,
@@ -25,6 +24,7 @@ from couchpay.domain.errors import (
     PaymentRejected,
 )
 from couchpay.domain.statuses import PaymentIntentStatus
+from couchpay.offline_stripe.process import LocalStripe
 from couchpay.ports.gateway import PaymentIntentResult
 from tests import stripe_browser as browser
 
