@@ -9,6 +9,7 @@ from typing import Any
 from couchpay.domain.cards import Card
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.purchases import Purchase
+from couchpay.domain.shipping import ShippingAddress
 
 
 def item_view(item: CatalogItem) -> dict[str, Any]:
@@ -18,6 +19,8 @@ def item_view(item: CatalogItem) -> dict[str, Any]:
         "kind": item.kind.value,
         "priceCents": item.price_cents,
         "shippingCents": item.shipping_cents,
+        "description": item.description,
+        "showStartsAt": item.show_starts_at.isoformat() if item.show_starts_at else None,
     }
 
 
@@ -68,9 +71,27 @@ def purchase_view(p: Purchase) -> dict[str, Any]:
                 "name": line.name,
                 "unitPriceCents": line.unit_price_cents,
                 "quantity": line.quantity,
+                "shippingCents": line.shipping_cents,
             }
             for line in p.items
         ],
         "failureCode": p.failure_code,
         "failureMessage": p.failure_message,
+        "refundedCents": p.refunded_cents,
+        "shippingAddress": address_view(p.shipping_address),
+        "receiptEmail": p.receipt_email,
+    }
+
+
+def address_view(address: ShippingAddress | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    return {
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "state": address.state,
+        "postalCode": address.postal_code,
+        "country": address.country,
     }

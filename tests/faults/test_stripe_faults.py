@@ -25,6 +25,7 @@ from couchpay.service.queries import seed_demo_catalog
 from couchpay.service.reconcile import reconcile
 from tests.faults.proxy import FaultProxy
 from tests.figures import report
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 KEY = "sk_test_couchpay_offline"
@@ -119,7 +120,7 @@ def test_unknown_outcome_stays_pending_says_processing_then_reconcile_settles(
     frame = {
         "action": "purchase-request",
         "requestId": "r-1",
-        "message": {"cardId": card_id, "items": items},
+        "message": {"cardId": card_id, "items": items, "shippingAddress": ADDRESS},
     }
     reply = handle_frame(svc, "fan", json.dumps(frame))
     assert reply["action"] == "purchase-request-resp-failure"

@@ -19,6 +19,7 @@ from couchpay.domain.catalog import DEMO_CATALOG, CatalogItem
 from couchpay.entrypoints.cli import main
 from couchpay.protocol import handle_frame
 from couchpay.service.context import Services
+from tests.shipping import ADDRESS
 from tests.unit.fakes import FakeGateway
 
 LIVESTREAM, MEET, POSTER = DEMO_CATALOG
@@ -219,7 +220,11 @@ def test_a_price_change_never_changes_a_past_purchase(
 ) -> None:
     card_id = shop.card_id  # type: ignore[attr-defined]
     demo = cart((LIVESTREAM, 2000), (MEET, 5000), (POSTER, 10000))
-    paid = shop("purchase-request", {"cardId": card_id, "items": demo}, rid="buy-1")
+    paid = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": demo, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert paid["action"] == "purchase-request-resp-success"
     assert paid["message"]["totalCents"] == 19200
     tx = paid["message"]["transactionId"]
@@ -237,12 +242,27 @@ def test_a_price_change_never_changes_a_past_purchase(
         li for li in history["message"]["purchases"][0]["items"] if li["name"] == "Tour poster"
     ]
     assert line["unitPriceCents"] == 10000
-    assert shop("purchase-request", {"cardId": card_id, "items": demo}, rid="buy-1") == paid
+    assert (
+        shop(
+            "purchase-request",
+            {"cardId": card_id, "items": demo, "shippingAddress": ADDRESS},
+            rid="buy-1",
+        )
+        == paid
+    )
 
-    stale = shop("purchase-request", {"cardId": card_id, "items": demo}, rid="buy-2")
+    stale = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": demo, "shippingAddress": ADDRESS},
+        rid="buy-2",
+    )
     assert stale["message"]["code"] == "price_mismatch"
     new = cart((LIVESTREAM, 2000), (MEET, 5000), (POSTER, 12000))
-    repriced = shop("purchase-request", {"cardId": card_id, "items": new}, rid="buy-3")
+    repriced = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": new, "shippingAddress": ADDRESS},
+        rid="buy-3",
+    )
     assert repriced["message"]["totalCents"] == 19000 + 1900 + 500
 
 
@@ -251,13 +271,21 @@ def test_a_deactivated_item_cannot_be_bought_but_stays_in_history(
 ) -> None:
     card_id = shop.card_id  # type: ignore[attr-defined]
     poster = cart((POSTER, 10000))
-    paid = shop("purchase-request", {"cardId": card_id, "items": poster}, rid="buy-1")
+    paid = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": poster, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert paid["action"] == "purchase-request-resp-success"
     history = shop("get-user-purchases")
 
     assert run("catalog", "deactivate", POSTER.item_id)[0] == 0
 
-    refused = shop("purchase-request", {"cardId": card_id, "items": poster}, rid="buy-2")
+    refused = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": poster, "shippingAddress": ADDRESS},
+        rid="buy-2",
+    )
     assert refused["action"] == "purchase-request-resp-failure"
     assert refused["message"]["code"] == "item_unavailable"
     assert store.get_purchase_by_request("fan-1", "buy-2") is None

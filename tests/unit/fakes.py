@@ -23,8 +23,10 @@ from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
 from couchpay.ports.gateway import (
+    NO_OPTIONS,
     PaymentGateway,
     PaymentIntentResult,
+    PaymentOptions,
     RefundResult,
     SetupIntentResult,
 )
@@ -205,6 +207,7 @@ class FakeGateway(PaymentGateway):
         self.customers: list[str] = []
         self.calls: list[str] = []
         self.refund_keys: set[str] = set()
+        self.pay_options: list[PaymentOptions] = []
         self.down = False
 
     def card(self, kind: str = OK, fingerprint: str | None = None, **facts: Any) -> str:
@@ -264,8 +267,10 @@ class FakeGateway(PaymentGateway):
         payment_method_id: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        options: PaymentOptions = NO_OPTIONS,
     ) -> PaymentIntentResult:
         self._check("pay")
+        self.pay_options.append(options)
         kind = self.methods[payment_method_id][1]
         status = {
             THREE_DS: PaymentIntentStatus.REQUIRES_ACTION,

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 
 from couchpay.domain.errors import Unauthorized
-from couchpay.ports.identity import TokenVerifier
+from couchpay.ports.identity import Caller, TokenVerifier, email_claim
 
 ALGORITHM = "RS256"
 TOKEN_USES = ("access", "id")
@@ -55,6 +55,9 @@ class CognitoTokens(TokenVerifier):
         )
 
     def verify(self, token: str) -> str:
+        return self.caller(token).user_id
+
+    def caller(self, token: str) -> Caller:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthorized("A sign-in token is required.")
         claims = self._claims(token)
@@ -67,7 +70,7 @@ class CognitoTokens(TokenVerifier):
         subject = claims.get("sub")
         if not isinstance(subject, str) or not 0 < len(subject) <= 128:
             raise Unauthorized("The sign-in token has no usable subject.")
-        return subject
+        return Caller(subject, email_claim(claims))
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:

@@ -6,11 +6,12 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 
 from couchpay.domain.errors import Unauthorized
-from couchpay.ports.identity import TokenVerifier
+from couchpay.ports.identity import Caller, TokenVerifier, email_claim
 
 ISSUER = "couchpay-dev"
 AUDIENCE = "couchpay"
@@ -27,9 +28,9 @@ class DevTokens(TokenVerifier):
             self._key = _load_or_create_key(self._key_file)
         return self._key
 
-    def mint(self, user_id: str, ttl_seconds: int | None = None) -> str:
+    def mint(self, user_id: str, ttl_seconds: int | None = None, email: str | None = None) -> str:
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": user_id,
             "iss": ISSUER,
             "aud": AUDIENCE,
@@ -37,9 +38,14 @@ class DevTokens(TokenVerifier):
             "exp": now + (self._ttl if ttl_seconds is None else ttl_seconds),
             "token_use": "access",
         }
+        if email is not None:
+            claims["email"] = email
         return jwt.encode(claims, self._signing_key(), algorithm="HS256")
 
     def verify(self, token: str) -> str:
+        return self.caller(token).user_id
+
+    def caller(self, token: str) -> Caller:
         try:
             claims = jwt.decode(
                 token,
@@ -54,7 +60,7 @@ class DevTokens(TokenVerifier):
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= 128:
             raise Unauthorized("The sign-in token has no usable subject.")
-        return subject
+        return Caller(subject, email_claim(claims))
 
 
 def _load_or_create_key(path: Path) -> bytes:

@@ -11,6 +11,7 @@ Sort keys that must be unique join a time and an id: ``created_key = created_at#
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem, ItemKind
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.refunds import Refund, RefundStatus
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 Item = dict[str, Any]
@@ -112,15 +114,19 @@ def card_from_item(item: Item) -> Card:
 
 # catalog --------------------------------------------------------------------------------------
 def item_item(item: CatalogItem) -> Item:
-    return {
-        "catalog": CATALOG_PARTITION,
-        "item_id": item.item_id,
-        "name": item.name,
-        "kind": ItemKind(item.kind).value,
-        "price_cents": item.price_cents,
-        "shipping_cents": item.shipping_cents,
-        "active": item.active,
-    }
+    return _present(
+        {
+            "catalog": CATALOG_PARTITION,
+            "item_id": item.item_id,
+            "name": item.name,
+            "kind": ItemKind(item.kind).value,
+            "price_cents": item.price_cents,
+            "shipping_cents": item.shipping_cents,
+            "active": item.active,
+            "description": item.description,
+            "show_starts_at": dt_out(item.show_starts_at) if item.show_starts_at else None,
+        }
+    )
 
 
 def catalog_item_from_item(item: Item) -> CatalogItem:
@@ -131,6 +137,8 @@ def catalog_item_from_item(item: Item) -> CatalogItem:
         price_cents=_int(item["price_cents"]),
         shipping_cents=_int(item["shipping_cents"]),
         active=bool(item["active"]),
+        description=item.get("description", ""),
+        show_starts_at=dt_in(item["show_starts_at"]) if item.get("show_starts_at") else None,
     )
 
 
@@ -189,6 +197,10 @@ def purchase_item(purchase: Purchase) -> Item:
             "currency": purchase.currency,
             "created_at": dt_out(purchase.created_at),
             "created_key": sort_key(purchase.created_at, purchase.transaction_id),
+            "shipping_address": dataclasses.asdict(purchase.shipping_address)
+            if purchase.shipping_address
+            else None,
+            "receipt_email": purchase.receipt_email,
             **settled_fields(purchase),
         }
     )
@@ -228,6 +240,10 @@ def purchase_from_item(item: Item) -> Purchase:
         failure_message=item.get("failure_message"),
         stripe_response=json.loads(item["stripe_response"]),
         refunded_cents=_int(item.get("refunded_cents", 0)),
+        shipping_address=ShippingAddress(**item["shipping_address"])
+        if item.get("shipping_address")
+        else None,
+        receipt_email=item.get("receipt_email"),
     )
 
 

@@ -21,6 +21,7 @@ from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem, ItemKind
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.refunds import Refund, RefundStatus
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
 Params = dict[str, Any]
@@ -35,6 +36,8 @@ def _column(value: Any) -> Any:
         return value.value
     if isinstance(value, dict | tuple):
         return json.dumps(value, separators=(",", ":"), default=dataclasses.asdict)
+    if isinstance(value, ShippingAddress):
+        return json.dumps(dataclasses.asdict(value), separators=(",", ":"))
     return value
 
 
@@ -61,7 +64,12 @@ def card_from_row(row: sqlite3.Row) -> Card:
 
 def item_from_row(row: sqlite3.Row) -> CatalogItem:
     values = dict(row)
-    values.update(active=bool(values["active"]), kind=ItemKind(values["kind"]))
+    starts = values["show_starts_at"]
+    values.update(
+        active=bool(values["active"]),
+        kind=ItemKind(values["kind"]),
+        show_starts_at=dt_in(starts) if starts is not None else None,
+    )
     return CatalogItem(**values)
 
 
@@ -78,8 +86,13 @@ def purchase_from_row(row: sqlite3.Row) -> Purchase:
         status=PurchaseStatus(values["status"]),
         items=tuple(PurchaseLine(**line) for line in json.loads(values["items"])),
         stripe_response=json.loads(values["stripe_response"]),
+        shipping_address=_address(values["shipping_address"]),
     )
     return Purchase(**values)
+
+
+def _address(stored: str | None) -> ShippingAddress | None:
+    return ShippingAddress(**json.loads(stored)) if stored is not None else None
 
 
 # SQL built from the record fields (constant names only: nothing here comes from a request) --

@@ -102,6 +102,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX refunds_by_purchase ON refunds (transaction_id, created_at)",
     ),
+    # 3: receipts and shipping; what a catalog item is about, and when a show starts
+    (
+        "ALTER TABLE purchases ADD COLUMN shipping_address TEXT",
+        "ALTER TABLE purchases ADD COLUMN receipt_email TEXT",
+        "ALTER TABLE catalog_items ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE catalog_items ADD COLUMN show_starts_at TEXT",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -26,6 +26,7 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.pricing import DEFAULT_STREAMING_RATE, CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.protocol import MAX_FRAME_BYTES, error_message
 from couchpay.routes import ROUTES, outcome_reply
@@ -84,7 +85,16 @@ SAMPLE_PURCHASE = Purchase(
     payment_method_id=PM_ID,
     payment_intent_id=PI_ID,
     status=PurchaseStatus.SUCCEEDED,
+    shipping_address=ShippingAddress(
+        name="Ada Lovelace",
+        line1="12 St James's Square",
+        city="London",
+        postal_code="SW1Y 4JH",
+        country="GB",
+    ),
+    receipt_email="ada@example.com",
 )
+_ADDRESS = views.address_view(SAMPLE_PURCHASE.shipping_address)
 _DECLINED = replace(
     SAMPLE_PURCHASE,
     status=PurchaseStatus.FAILED,
@@ -292,7 +302,10 @@ ACTIONS: dict[str, ActionDoc] = {
         "page when Stripe settles it (see `purchase-settled`).",
         tag="shop",
         request=(
-            Example("with a wallet card", {"cardId": CARD_ID, "items": _CART}),
+            Example(
+                "with a wallet card, shipped",
+                {"cardId": CARD_ID, "items": _CART, "shippingAddress": _ADDRESS},
+            ),
             Example(
                 "with a card typed in once, saved",
                 {"stripePayment": {"id": PM_ID}, "saveCard": True, "items": _CART[:1]},
@@ -320,7 +333,15 @@ ACTIONS: dict[str, ActionDoc] = {
                 "PaymentMethod.",
             ),
             ("card_checks_failed", "Stripe's CVC or postal-code check failed."),
-            ("request_id_reused", "This `requestId` was used for a different cart."),
+            ("request_id_reused", "This `requestId` was used for a different cart or address."),
+            (
+                "shipping_address_required",
+                "An item ships (`shippingCents` > 0) and no `shippingAddress` was sent.",
+            ),
+            (
+                "amount_too_small",
+                "The total is under Stripe's minimum charge for the currency (50 cents in USD).",
+            ),
             (
                 "card_declined",
                 'Declined (with `transactionId` and `status: "failed"`); other Stripe decline '
@@ -384,6 +405,33 @@ ACTIONS: dict[str, ActionDoc] = {
             ),
         ),
     ),
+    "get-purchase": ActionDoc(
+        title="One purchase (a receipt)",
+        summary="Everything a receipt shows, by transactionId, or by the requestId that made it.",
+        description="Send exactly one of `transactionId` and `requestId`. By `requestId` is how "
+        "a page that sent `purchase-request` and then lost the reply (reload, dropped "
+        "connection, timeout) finds the order's outcome; `not_found` then means the order "
+        "never reached the service, so sending it again with the same `requestId` is safe. "
+        "The purchase has the same shape as a history row: items with names, unit prices and "
+        "per-unit shipping, the breakdown, the card's brand and last four, the shipping "
+        "address, the status, the amount refunded, the receipt email and the dates.",
+        tag="history",
+        request=(
+            Example("by transaction", {"transactionId": TX_ID}),
+            Example("by request", {"requestId": REQUEST_ID}),
+        ),
+        success={
+            "get-purchase-resp-success": (
+                Example("paid", {"purchase": views.purchase_view(SAMPLE_PURCHASE)}),
+            )
+        },
+        failures=(
+            ("bad_request", "Neither or both of `transactionId` and `requestId`."),
+            ("not_found", "No such purchase for this fan (also when it is another fan's)."),
+            *COMMON_FAILURES,
+        ),
+        failure_examples=(Example("unknown", _failure(NotFound("No such purchase."))),),
+    ),
     "get-user-purchases": ActionDoc(
         title="Purchase history",
         summary="The fan's purchases, newest first, a page at a time (use case C).",
@@ -424,6 +472,8 @@ CODES = {
     "item_unavailable": "An item does not exist or is no longer on sale.",
     "price_mismatch": "A price changed since get-items: reload the items.",
     "request_id_reused": "The requestId was already used for a different cart.",
+    "shipping_address_required": "An item in the cart ships: send a shippingAddress.",
+    "amount_too_small": "The total is under Stripe's minimum charge for the currency.",
     "authentication_incomplete": "3-D Secure is not finished yet.",
     "payment_intent_authentication_failure": "3-D Secure failed.",
     "payment_processing": "Stripe has not answered yet: not a failure, the outcome follows.",
@@ -455,7 +505,19 @@ FIELD_NOTES = {
     "`id` is read) or its `pm_...` id. The service re-reads it at Stripe.",
     "setupIntentId": "The SetupIntent the page confirmed with stripe.confirmCardSetup.",
     "cardId": "A wallet card's `id` (from get-user-credit-card).",
-    "saveCard": "With `stripePayment`: also save the card to the wallet.",
+    "saveCard": "With `stripePayment`: save the card to the wallet once the payment has "
+    "succeeded (never a declined card, nor one that failed 3-D Secure).",
+    "shippingAddress": "Where physical items go; required when any item has `shippingCents` "
+    "> 0. Sent to Stripe as the PaymentIntent's `shipping`; part of what `requestId` stands "
+    "for.",
+    "requestId": "The `requestId` of the purchase-request that made the purchase.",
+    "name": "The recipient's name.",
+    "line1": "Street address.",
+    "line2": "Flat, suite, building (optional).",
+    "city": "City or town.",
+    "state": "State, county or region (optional).",
+    "postalCode": "Postal or ZIP code.",
+    "country": "ISO 3166-1 alpha-2 code (US, GB, DE, ...), checked against the ISO list.",
     "items": "The cart.",
     "item_id": "An `itemId` from get-items.",
     "price_cents": "The price the page showed, integer cents; must equal the catalog price "
@@ -470,6 +532,7 @@ MODEL_NOTES = {
     "Empty": "No fields needed (`userId` / `cogId` may be sent).",
     "CreatePaymentMethod": "Send exactly one of `stripePayment` and `setupIntentId`.",
     "PurchaseRequest": "Send exactly one of `cardId` and `stripePayment`.",
+    "GetPurchase": "Send exactly one of `transactionId` and `requestId`.",
 }
 
 OVERVIEW = f"""\

@@ -10,12 +10,13 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -24,6 +25,7 @@ from couchpay import protocol
 from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
+from couchpay.ports.identity import Caller, email_claim
 from couchpay.ratelimit import TokenBucket, parse_limit
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,11 @@ def create_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"error": 'send {"userId": ...}'}, status_code=400)
         if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
             return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
-        return JSONResponse({"token": runtime.tokens.mint(user_id), "userId": user_id})
+        email = body.get("email") or None
+        if email is not None and email_claim({"email": email}) is None:
+            return JSONResponse({"error": "email: not a valid email address"}, status_code=400)
+        token = runtime.tokens.mint(user_id, email=email)
+        return JSONResponse({"token": token, "userId": user_id})
 
     async def webhook(request: Request) -> Response:
         body = await request.body()
@@ -92,6 +98,8 @@ def create_app(runtime: Runtime) -> Starlette:
     ]
     dist = runtime.config.web_dist
     if (dist / "index.html").is_file():
+        # the page's own URLs (a receipt: /purchases/<id>) load the page, which routes itself
+        routes.append(Route("/purchases/{transaction_id}", _page(dist / "index.html")))
         routes.append(Mount("/", StaticFiles(directory=dist, html=True)))
     else:
         routes.append(Route("/", index))
@@ -114,7 +122,7 @@ def origin_allowed(runtime: Runtime, websocket: WebSocket) -> bool:
 async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
     token = websocket.query_params.get("token", "")
     try:
-        user_id = runtime.tokens.verify(token)
+        caller = runtime.tokens.caller(token)
     except Unauthorized:
         await websocket.close(code=4401, reason="unauthorized")  # refused before accept: HTTP 403
         return
@@ -130,20 +138,22 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket) -> None:
         async with send_lock:
             await websocket.send_text(json.dumps(reply))
 
+    user_id = caller.user_id
     runtime.connections.add(user_id, conn_id, send)
     try:
-        await _serve_frames(runtime, websocket, user_id, conn_id, send)
+        await _serve_frames(runtime, websocket, caller, conn_id, send)
     finally:
         runtime.connections.remove(user_id, conn_id)
 
 
 async def _serve_frames(
-    runtime: Runtime, websocket: WebSocket, user_id: str, conn_id: int, send: Send
+    runtime: Runtime, websocket: WebSocket, caller: Caller, conn_id: int, send: Send
 ) -> None:
     """Refusals, and reads of an embedded store (microseconds), are answered right here, in
     order; anything that writes or may call Stripe runs in a worker thread, up to
     MAX_IN_FLIGHT_PER_CONNECTION at once."""
-    services = runtime.services
+    user_id = caller.user_id
+    services = runtime.services.for_caller(caller.email)
     inline_reads = services.store.fast_reads
     bucket = TokenBucket(*parse_limit(runtime.config.rate_limit))
     slots = anyio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION)
@@ -174,6 +184,13 @@ async def _serve_frames(
                 continue
             await send(reply)
             _log_frame(user_id, conn_id, reply, started)
+
+
+def _page(index_html: Path) -> Callable[[Request], Awaitable[Response]]:
+    async def page(request: Request) -> Response:
+        return FileResponse(index_html, media_type="text/html")
+
+    return page
 
 
 def _frame_of(msg: Mapping[str, Any]) -> str | bytes | None:

@@ -18,12 +18,15 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.purchases import Purchase, request_hash
 from couchpay.domain.statuses import PurchaseStatus
+from couchpay.ports.gateway import PaymentOptions
 from couchpay.service import failpoints
+from couchpay.service.card_saving import SAVE_CARD_KEY
 from couchpay.service.checkout import (
     CartRequest,
     PaymentSource,
     build_purchase,
     check_cart,
+    check_order,
     resolve_source,
 )
 from couchpay.service.context import Services
@@ -42,33 +45,46 @@ def purchase_request(
     if not request_id:
         raise BadRequest("purchase-request needs a requestId (it is the idempotency key).")
     digest = request_hash(
-        cart.source_key, [(i.item_id, i.quantity, i.price_cents) for i in cart.items]
+        cart.source_key,
+        [(i.item_id, i.quantity, i.price_cents) for i in cart.items],
+        cart.shipping_address,
     )
     existing = svc.store.get_purchase_by_request(user_id, request_id)
     if existing is not None:
         return _replay(svc, existing, digest)
 
     lines = check_cart(svc, cart.items)
+    check_order(svc, lines, cart.shipping_address)
     source: PaymentSource = resolve_source(svc, user_id, cart)
-    purchase = build_purchase(svc, user_id, request_id, digest, lines, source)
+    purchase = build_purchase(svc, user_id, request_id, digest, lines, source, cart)
     stored, ours = svc.store.claim_purchase(purchase)
     if not ours:
         return _replay(svc, stored, digest)
     failpoints.hit(svc.failpoint, "after_claim")
-    outcome = _charge(svc, stored, source)
+    outcome = _charge(svc, stored, source, save_card=cart.save_card and source.card_id is None)
     failpoints.hit(svc.failpoint, "before_reply")
     return outcome
 
 
-def _charge(svc: Services, purchase: Purchase, source: PaymentSource) -> PurchaseOutcome:
+def _charge(
+    svc: Services, purchase: Purchase, source: PaymentSource, *, save_card: bool
+) -> PurchaseOutcome:
+    metadata = {"transaction_id": purchase.transaction_id, "user_id": purchase.user_id}
+    if save_card:
+        metadata[SAVE_CARD_KEY] = "true"
     try:
         intent = svc.gateway.pay(
             amount_cents=purchase.total_cents,
             currency=purchase.currency,
             customer_id=source.customer_id,
             payment_method_id=source.payment_method_id,
-            metadata={"transaction_id": purchase.transaction_id, "user_id": purchase.user_id},
+            metadata=metadata,
             idempotency_key=f"purchase-{purchase.transaction_id}",
+            options=PaymentOptions(
+                shipping=purchase.shipping_address,
+                receipt_email=purchase.receipt_email,
+                save_for_later=save_card,
+            ),
         )
     except GatewayUnavailable:
         return PurchaseOutcome(purchase)  # outcome unknown: stays pending, settled later
@@ -100,6 +116,19 @@ def _with_secret(svc: Services, purchase: Purchase) -> PurchaseOutcome:
         intent = svc.gateway.get_payment_intent(purchase.payment_intent_id)
         return PurchaseOutcome(purchase, intent.client_secret)
     return PurchaseOutcome(purchase)
+
+
+def get_purchase(
+    svc: Services, user_id: str, *, transaction_id: str | None, request_id: str | None
+) -> Purchase:
+    """One of the user's purchases, by id or by the requestId that made it; never another's."""
+    if transaction_id is not None:
+        purchase = svc.store.get_purchase(transaction_id)
+    else:
+        purchase = svc.store.get_purchase_by_request(user_id, request_id or "")
+    if purchase is None or purchase.user_id != user_id:
+        raise NotFound("No such purchase.")
+    return purchase
 
 
 def confirm_purchase(svc: Services, user_id: str, transaction_id: str) -> PurchaseOutcome:
