@@ -68,7 +68,11 @@ def test_list_on_a_fresh_database_shows_the_demo_catalog(run: Run) -> None:
         "priceCents": 10000,
         "shippingCents": 500,
         "active": True,
+        "description": POSTER.description,
+        "showStartsAt": None,
     }
+    assert listed[0]["showStartsAt"] == "2027-03-14T20:00:00+00:00"
+    assert listed[0]["description"].startswith("The Midnight Owls, live")
 
 
 def test_add_update_deactivate_activate(run: Run, store: SqliteStore) -> None:
@@ -94,6 +98,8 @@ def test_add_update_deactivate_activate(run: Run, store: SqliteStore) -> None:
         "priceCents": 4500,
         "shippingCents": 700,
         "active": True,
+        "description": "",
+        "showStartsAt": None,
     }
     assert store.get_item(item_id) is not None
 
@@ -324,3 +330,42 @@ def test_catalog_as_a_separate_process(data_dir: Path) -> None:
     )
     names = [i["name"] for i in json.loads(listed.stdout)]
     assert names.count("Backstage pass") == 1 and len(names) == 4
+
+
+def test_description_and_show_start(
+    run: Run, shop: Callable[..., dict[str, Any]], store: SqliteStore
+) -> None:
+    code, out, err = run(
+        "catalog",
+        "add",
+        "Encore night",
+        "--kind",
+        "livestream",
+        "--price-cents",
+        "1500",
+        "--description",
+        "  The encore set, live from Brixton.  ",
+        "--show-starts-at",
+        "2027-04-01T21:30:00+02:00",
+        "--json",
+    )
+    assert code == 0, err
+    added = json.loads(out)
+    assert added["description"] == "The encore set, live from Brixton."
+    assert added["showStartsAt"] == "2027-04-01T19:30:00+00:00"
+    on_sale = {i["itemId"]: i for i in shop("get-items")["message"]["items"]}
+    assert on_sale[added["itemId"]]["showStartsAt"] == "2027-04-01T19:30:00+00:00"
+    assert on_sale[added["itemId"]]["description"] == "The encore set, live from Brixton."
+
+    code, out, _ = run("catalog", "update", added["itemId"], "--show-starts-at", "none", "--json")
+    assert code == 0 and json.loads(out)["showStartsAt"] is None
+    before = items(store)
+    for refused in (
+        ("update", POSTER.item_id, "--show-starts-at", "2027-04-01T19:30:00Z"),
+        ("update", added["itemId"], "--show-starts-at", "2027-04-01T19:30:00"),
+        ("update", added["itemId"], "--show-starts-at", "next tuesday"),
+        ("update", added["itemId"], "--description", "x" * 501),
+    ):
+        code, _, err = run("catalog", *refused)
+        assert code == 1 and err.startswith("couchpay: "), (refused, err)
+    assert items(store) == before

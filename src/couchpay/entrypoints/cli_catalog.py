@@ -41,6 +41,10 @@ def add_commands(commands: Any) -> None:
     add.add_argument(
         "--shipping-cents", default="0", metavar="CENTS", help="merch only (default 0)"
     )
+    add.add_argument("--description", default="", help="what it is, shown in the shop")
+    add.add_argument(
+        "--show-starts-at", metavar="ISO8601", help="livestreams: e.g. 2027-03-14T20:00:00Z"
+    )
     add.add_argument("--json", action="store_true", help="print the item as JSON")
     add.set_defaults(run=_add)
 
@@ -52,6 +56,8 @@ def add_commands(commands: Any) -> None:
     update.add_argument("--kind", choices=KIND_CHOICES)
     update.add_argument("--price-cents", metavar="CENTS")
     update.add_argument("--shipping-cents", metavar="CENTS")
+    update.add_argument("--description")
+    update.add_argument("--show-starts-at", metavar="ISO8601", help='livestreams; "none" clears it')
     update.add_argument("--json", action="store_true", help="print the item as JSON")
     update.set_defaults(run=_update)
 
@@ -66,6 +72,16 @@ def add_commands(commands: Any) -> None:
 
 
 # commands ------------------------------------------------------------------------------------
+UPDATABLE = (
+    "name",
+    "kind",
+    "price_cents",
+    "shipping_cents",
+    "description",
+    "show_starts_at",
+)
+
+
 def _list(args: argparse.Namespace, config: Config) -> int:
     from couchpay.service import catalog_admin
 
@@ -89,6 +105,8 @@ def _add(args: argparse.Namespace, config: Config) -> int:
             args.kind,
             ca.parse_cents("price", args.price_cents),
             ca.parse_cents("shipping", args.shipping_cents),
+            description=args.description,
+            show_starts_at=args.show_starts_at,
         )
         _show(args, item, "added", config.currency)
 
@@ -98,9 +116,10 @@ def _add(args: argparse.Namespace, config: Config) -> int:
 def _update(args: argparse.Namespace, config: Config) -> int:
     from couchpay.service import catalog_admin as ca
 
-    if all(getattr(args, k) is None for k in ("name", "kind", "price_cents", "shipping_cents")):
+    if all(getattr(args, k) is None for k in UPDATABLE):
         print(
-            "couchpay: nothing to update: give --name, --kind, --price-cents or --shipping-cents",
+            "couchpay: nothing to update: give --name, --kind, --price-cents, --shipping-cents,"
+            " --description or --show-starts-at",
             file=sys.stderr,
         )
         return 2
@@ -115,6 +134,8 @@ def _update(args: argparse.Namespace, config: Config) -> int:
             kind=args.kind,
             price_cents=None if price is None else ca.parse_cents("price", price),
             shipping_cents=None if shipping is None else ca.parse_cents("shipping", shipping),
+            description=args.description,
+            show_starts_at=args.show_starts_at,
         )
         _show(args, item, "updated", config.currency)
 
@@ -186,6 +207,8 @@ def item_json(item: CatalogItem) -> dict[str, Any]:
         "priceCents": item.price_cents,
         "shippingCents": item.shipping_cents,
         "active": item.active,
+        "description": item.description,
+        "showStartsAt": item.show_starts_at.isoformat() if item.show_starts_at else None,
     }
 
 
