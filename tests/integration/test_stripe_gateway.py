@@ -24,9 +24,9 @@ from couchpay.domain.errors import (
     GatewayUnavailable,
     PaymentRejected,
 )
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PaymentIntentStatus
 from couchpay.offline_stripe.process import LocalStripe
-from couchpay.domain.shipping import ShippingAddress
 from couchpay.ports.gateway import PaymentIntentResult, PaymentOptions
 from tests import stripe_browser as browser
 
