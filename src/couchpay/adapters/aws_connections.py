@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_store import DynamoDbSettings, make_client
+from couchpay.ports.identity import Caller
 from couchpay.ports.notifier import Notifier
 
 if TYPE_CHECKING:
@@ -77,15 +78,19 @@ class AwsConnections(Notifier):
             return client
 
     # the registry ------------------------------------------------------------------------
-    def add(self, connection_id: str, user_id: str, endpoint: str) -> None:
+    def add(
+        self, connection_id: str, user_id: str, endpoint: str, email: str | None = None
+    ) -> None:
         now = int(self._clock())
-        item = {
+        item: dict[str, Any] = {
             "connection_id": connection_id,
             "user_id": user_id,
             "endpoint": endpoint,
             "connected_at": now,
             "expires_at": now + CONNECTION_TTL_SECONDS,
         }
+        if email is not None:
+            item["email"] = email  # from the verified token: the receipt email
         self.dynamodb.put_item(TableName=self.table, Item=rows.wire(item))
 
     def remove(self, connection_id: str) -> None:
@@ -95,6 +100,11 @@ class AwsConnections(Notifier):
 
     def user_of(self, connection_id: str) -> str | None:
         """The user signed in on this connection, or None (unknown, or past its TTL)."""
+        caller = self.caller_of(connection_id)
+        return caller.user_id if caller else None
+
+    def caller_of(self, connection_id: str) -> Caller | None:
+        """Who signed in on this connection (user and email), or None."""
         found = self.dynamodb.get_item(
             TableName=self.table,
             Key=rows.wire({"connection_id": connection_id}),
@@ -105,8 +115,10 @@ class AwsConnections(Notifier):
         item = rows.unwire(found)
         if int(item.get("expires_at", 0)) <= self._clock():
             return None
-        user_id = item.get("user_id")
-        return user_id if isinstance(user_id, str) else None
+        user_id, email = item.get("user_id"), item.get("email")
+        if not isinstance(user_id, str):
+            return None
+        return Caller(user_id, email if isinstance(email, str) else None)
 
     def connections_of(self, user_id: str) -> list[tuple[str, str]]:
         """(connection id, endpoint) of each open connection of the user."""

@@ -18,12 +18,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event["requestContext"]
         token = (event.get("queryStringParameters") or {}).get("token") or ""
         try:
-            user_id = _runtime.verifier().verify(token)
+            caller = _runtime.verifier().caller(token)
         except Unauthorized as exc:
             log.info("connection %s refused: %s", request.get("connectionId"), exc.message)
             return {"statusCode": 403, "body": "unauthorized"}
         endpoint = _runtime.management_endpoint(request)
-        _runtime.connections().add(request["connectionId"], user_id, endpoint)
+        _runtime.connections().add(
+            request["connectionId"], caller.user_id, endpoint, email=caller.email
+        )
     except Exception:  # never let the runtime see an exception: answer 500, keep a trace
         log.exception("$connect failed")
         return {"statusCode": 500, "body": "internal error"}

@@ -40,13 +40,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event["requestContext"]
         connection_id = request["connectionId"]
         connections = _runtime.connections()
-        user_id = connections.user_of(connection_id)
-        if user_id is None:
+        caller = connections.caller_of(connection_id)
+        if caller is None:
             reply: dict[str, Any] = UNKNOWN_CONNECTION
         else:
             from couchpay.protocol import handle_frame
 
-            reply = handle_frame(_runtime.runtime().services, user_id, frame_of(event))
+            services = _runtime.runtime().services.for_caller(caller.email)
+            reply = handle_frame(services, caller.user_id, frame_of(event))
         connections.post(_runtime.management_endpoint(request), connection_id, reply)
     except Exception:
         log.exception("$default failed")
