@@ -37,13 +37,13 @@ class Server:
     def ws_url(self) -> str:
         return self.url.replace("http", "ws", 1) + "/ws"
 
-    def token(self, user_id: str, ttl: int = 600) -> str:
-        token = DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl)
+    def token(self, user_id: str, ttl: int = 600, email: str | None = None) -> str:
+        token = DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl, email)
         MINTED.append(token)
         return token
 
-    async def client(self, user_id: str) -> CouchpayClient:
-        return await CouchpayClient.connect(self.ws_url, self.token(user_id))
+    async def client(self, user_id: str, email: str | None = None) -> CouchpayClient:
+        return await CouchpayClient.connect(self.ws_url, self.token(user_id, email=email))
 
 
 def start_server(
