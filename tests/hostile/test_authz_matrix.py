@@ -70,6 +70,7 @@ async def test_authorization_matrix(hostile_server: Server) -> None:
         "delete-credit-card": {"cardId": card},
         "purchase-request": {"cardId": card, "items": items, "shippingAddress": ADDRESS},
         "confirm-purchase": {"transactionId": tx},
+        "get-purchase": {"transactionId": tx},
         "get-user-purchases": {"userId": owner},
     }
     assert set(owners) == set(ROUTES), "every action is in the matrix"
