@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import VISA, VISA_2
+from tests.shipping import ADDRESS
 from tests.web.conftest import Shopper
 from tests.web.helpers import payment_method
 
@@ -20,6 +21,7 @@ def test_history_lists_purchases_newest_first_a_page_at_a_time(shopper: Shopper)
             {
                 "cardId": card["message"]["uuid"],
                 "items": [{"item_id": item["itemId"], "price_cents": item["priceCents"]}],
+                "shippingAddress": ADDRESS,
             },
         )
         assert reply["action"] == "purchase-request-resp-success", reply
@@ -52,7 +54,7 @@ def test_set_the_default_card_and_delete_cards(shopper: Shopper) -> None:
     expect(first).to_contain_text("Default")
     shopper.shot("04-wallet-two-cards")
 
-    second.get_by_role("button", name="Make Visa ending in 1111 the default card").click()
+    second.get_by_role("button", name="Make default: Visa ending in 1111").click()
     expect(second).to_contain_text("Default")
     expect(
         page.get_by_role("list").filter(has=first).get_by_role("listitem").first

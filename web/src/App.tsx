@@ -1,6 +1,14 @@
 import { Elements } from '@stripe/react-stripe-js';
 import type { Stripe } from '@stripe/stripe-js';
-import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type MouseEvent,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { fetchConfig, type PageConfig, type Session } from './api/http';
 import { CouchpaySocket, type Reply, type SocketStatus } from './api/socket';
 import {
@@ -17,6 +25,8 @@ import { itemCount, parseCatalog } from './cart';
 import { connectionTrouble, plainWords, type Failure } from './errors';
 import { Checkout } from './screens/Checkout';
 import { History } from './screens/History';
+import { useOrderRecovery } from './orderRecovery';
+import { Receipt } from './screens/Receipt';
 import { Result } from './screens/Result';
 import { Shop } from './screens/Shop';
 import { SignIn } from './screens/SignIn';
@@ -26,8 +36,17 @@ import { useSharedCart } from './sharedCart';
 import { isRealStripeJs, loadStripeFromConfig } from './stripe/loadStripeFromConfig';
 
 const ROUTES: Route[] = ['shop', 'wallet', 'checkout', 'purchases', 'result'];
+const RECEIPT_PATH = /^\/purchases\/([A-Za-z0-9_-]{1,128})\/?$/;
 
-function routeFromHash(): Route {
+/** The receipt's id when the address is /purchases/<id> (and no #/screen is chosen). */
+function receiptInPath(): string | null {
+  const name = window.location.hash.replace(/^#\/?/, '');
+  if ((ROUTES as string[]).includes(name)) return null;
+  return RECEIPT_PATH.exec(window.location.pathname)?.[1] ?? null;
+}
+
+function routeFromLocation(): Route {
+  if (receiptInPath() !== null) return 'receipt';
   const name = window.location.hash.replace(/^#\/?/, '');
   return (ROUTES as string[]).includes(name) ? (name as Route) : 'shop';
 }
@@ -61,7 +80,7 @@ export function App() {
     saveSession(s);
     setNotice(null);
     setSession(s);
-    window.location.hash = '#/shop';
+    if (receiptInPath() === null) window.location.hash = '#/shop';
   }, []);
   const signOut = useCallback((why: string | null = null) => {
     saveSession(null);
@@ -142,7 +161,9 @@ function SignedIn({
   session: Session;
   onSignOut: (why?: string | null) => void;
 }) {
-  const [route, setRoute] = useState<Route>(routeFromHash);
+  const [route, setRoute] = useState<Route>(routeFromLocation);
+  const [receiptId, setReceiptId] = useState<string | null>(receiptInPath);
+  const offline = useOffline();
   const [status, setStatus] = useState<SocketStatus>('connecting');
   const [catalog, setCatalog] = useState<Loadable<Catalog>>(loadable);
   const [wallet, setWallet] = useState<Loadable<WalletCard[]>>(loadable);
@@ -197,14 +218,30 @@ function SignedIn({
   }, [status, session.token, onSignOut]);
 
   useEffect(() => {
-    const onHash = () => setRoute(routeFromHash());
-    window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
+    const onLocation = () => {
+      setRoute(routeFromLocation());
+      setReceiptId(receiptInPath());
+    };
+    window.addEventListener('hashchange', onLocation);
+    window.addEventListener('popstate', onLocation);
+    return () => {
+      window.removeEventListener('hashchange', onLocation);
+      window.removeEventListener('popstate', onLocation);
+    };
   }, []);
 
   const go = useCallback((next: Route) => {
-    if (window.location.hash !== `#/${next}`) window.location.hash = `#/${next}`;
+    if (window.location.pathname !== '/' || window.location.hash !== `#/${next}`) {
+      window.history.pushState(null, '', `/#/${next}`);
+    }
     setRoute(next);
+    window.scrollTo(0, 0);
+  }, []);
+
+  const openReceipt = useCallback((transactionId: string) => {
+    window.history.pushState(null, '', `/purchases/${encodeURIComponent(transactionId)}`);
+    setReceiptId(transactionId);
+    setRoute('receipt');
     window.scrollTo(0, 0);
   }, []);
 
@@ -294,6 +331,15 @@ function SignedIn({
     [go],
   );
 
+  const { pendingOrder, recoverOrder } = useOrderRecovery({
+    userId: session.userId,
+    socket,
+    status,
+    cart,
+    showOutcome,
+    reloadWallet,
+  });
+
   const state: AppState = {
     config,
     session,
@@ -308,10 +354,18 @@ function SignedIn({
     outcome,
     showOutcome,
     go,
+    openReceipt,
+    pendingOrder,
+    recoverOrder,
   };
 
   const count = itemCount(cart.cart.quantities);
-  const tab = route === 'checkout' || route === 'result' ? 'shop' : route;
+  const tab =
+    route === 'checkout' || route === 'result' ? 'shop' : route === 'receipt' ? 'purchases' : route;
+  const navigate = (next: Route) => (e: MouseEvent<HTMLAnchorElement>) => {
+    e.preventDefault(); // the page routes itself: no reload, even from a receipt's own URL
+    go(next);
+  };
   return (
     <AppContext.Provider value={state}>
       <Elements stripe={stripePromise}>
@@ -332,7 +386,11 @@ function SignedIn({
                 couchtour<span>.tv</span>
               </span>
               <nav aria-label="Main">
-                <a href="#/shop" aria-current={tab === 'shop' ? 'page' : undefined}>
+                <a
+                  href="/#/shop"
+                  onClick={navigate('shop')}
+                  aria-current={tab === 'shop' ? 'page' : undefined}
+                >
                   Shop
                   {count > 0 && (
                     <span className="pill" aria-label={`${count} in cart`}>
@@ -340,10 +398,18 @@ function SignedIn({
                     </span>
                   )}
                 </a>
-                <a href="#/wallet" aria-current={tab === 'wallet' ? 'page' : undefined}>
+                <a
+                  href="/#/wallet"
+                  onClick={navigate('wallet')}
+                  aria-current={tab === 'wallet' ? 'page' : undefined}
+                >
                   Wallet
                 </a>
-                <a href="#/purchases" aria-current={tab === 'purchases' ? 'page' : undefined}>
+                <a
+                  href="/#/purchases"
+                  onClick={navigate('purchases')}
+                  aria-current={tab === 'purchases' ? 'page' : undefined}
+                >
                   Purchases
                 </a>
               </nav>
@@ -357,13 +423,14 @@ function SignedIn({
               </div>
             </div>
           </header>
-          <ConnectionBanner status={status} onSignOut={onSignOut} />
+          <ConnectionBanner status={status} offline={offline} onSignOut={onSignOut} />
           <main id="main" tabIndex={-1}>
             {route === 'shop' && <Shop />}
             {route === 'wallet' && <Wallet />}
             {route === 'checkout' && <Checkout />}
             {route === 'purchases' && <History />}
             {route === 'result' && <Result />}
+            {route === 'receipt' && receiptId !== null && <Receipt transactionId={receiptId} />}
           </main>
           <TestModeFooter config={config} />
         </div>
@@ -372,11 +439,29 @@ function SignedIn({
   );
 }
 
+/** The browser's own idea of being online (`navigator.onLine`, `online` / `offline`). */
+function useOffline(): boolean {
+  const [offline, setOffline] = useState(() => !navigator.onLine);
+  useEffect(() => {
+    const on = () => setOffline(false);
+    const off = () => setOffline(true);
+    window.addEventListener('online', on);
+    window.addEventListener('offline', off);
+    return () => {
+      window.removeEventListener('online', on);
+      window.removeEventListener('offline', off);
+    };
+  }, []);
+  return offline;
+}
+
 function ConnectionBanner({
   status,
+  offline,
   onSignOut,
 }: {
   status: SocketStatus;
+  offline: boolean;
   onSignOut: (why?: string | null) => void;
 }) {
   // Still no connection after a while: the server may have restarted with other keys.
@@ -387,14 +472,18 @@ function ConnectionBanner({
     const timer = setTimeout(() => setStuck(true), 20_000);
     return () => clearTimeout(timer);
   }, [status]);
-  const text =
-    status === 'reconnecting'
+  const text = offline
+    ? 'You are offline. A payment you started is safe: its outcome shows here as soon as you are back online.'
+    : status === 'reconnecting'
       ? 'Connection lost — reconnecting… Anything you started will continue; nothing is charged twice.'
       : status === 'connecting'
         ? 'Connecting…'
         : null;
   return (
-    <div className={text ? `banner banner-${status}` : 'banner banner-hidden'} role="status">
+    <div
+      className={text ? `banner banner-${offline ? 'offline' : status}` : 'banner banner-hidden'}
+      role="status"
+    >
       {text}
       {stuck && (
         <>
