@@ -8,7 +8,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CouchpaySocket, Reply, SocketStatus } from './api/socket';
-import type { Outcome, PurchaseView } from './appState';
+import type { Outcome, PurchaseTotals, PurchaseView } from './appState';
 import {
   awaited,
   CHANGED,
@@ -140,9 +140,40 @@ export function useOrderRecovery({
     () =>
       socket.onPush((reply: Reply) => {
         const order = readInFlight(userId);
-        if (order !== null && reply.requestId === order.orderId) recoverOrder();
+        if (order === null || reply.requestId !== order.orderId) return;
+        const m = reply.message as Partial<PurchaseTotals> & { code?: string; error?: string };
+        const base = {
+          lines: order.lines,
+          orderId: order.orderId,
+          currency: order.currency,
+          streamingRate: order.streamingRate,
+        };
+        if (reply.action === 'purchase-request-resp-success' && m.transactionId) {
+          clearInFlight(userId, order.orderId);
+          recordPaid(userId, order.orderId, m.transactionId);
+          paid(order.orderId);
+          void reloadWallet();
+          showOutcome({ ...base, kind: 'success', totals: m as PurchaseTotals });
+        } else if (
+          reply.action === 'purchase-request-resp-failure' &&
+          m.transactionId &&
+          m.code !== 'payment_processing'
+        ) {
+          clearInFlight(userId, order.orderId);
+          newAttempt(order.orderId);
+          showOutcome({
+            ...base,
+            kind: 'failure',
+            code: m.code ?? 'payment_failed',
+            error: m.error ?? '',
+            transactionId: m.transactionId,
+            totals: order.totals,
+          });
+        } else {
+          recoverOrder(); // 3-D Secure needed, or still processing: ask what it is now
+        }
       }),
-    [socket, userId, recoverOrder],
+    [socket, userId, recoverOrder, paid, newAttempt, reloadWallet, showOutcome],
   );
 
   return { pendingOrder, recoverOrder };
