@@ -113,7 +113,9 @@ class Shopper:
     screens: Path
 
     def shot(self, name: str, full_page: bool = True) -> None:
+        """A screenshot of the screen as it is, which axe-core checks too (0 violations)."""
         self.page.screenshot(path=str(self.screens / f"{name}.png"), full_page=full_page)
+        check_axe(self.page, name)
 
     def go(self, tab: str) -> None:
         self.page.get_by_role("navigation", name="Main").get_by_role("link", name=tab).click()

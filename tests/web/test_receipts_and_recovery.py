@@ -286,3 +286,20 @@ def test_sign_in_screen_passes_axe(context: BrowserContext, web_server: Server) 
     page.goto(web_server.url + "/")
     page.get_by_label("User name").wait_for()
     check_axe(page, "sign in")
+
+
+def test_the_axe_check_fails_on_a_real_violation(
+    context: BrowserContext, web_server: Server
+) -> None:
+    """The check above can fail: the old "Add to cart" label (name not starting with the
+    visible text) is reported."""
+    page = context.new_page()
+    page.goto(web_server.url + "/")
+    page.get_by_label("User name").wait_for()
+    page.evaluate(
+        "() => { const b = document.createElement('button');"
+        " b.textContent = 'Add to cart'; b.setAttribute('aria-label', 'Add Tour poster to cart');"
+        " document.querySelector('main').append(b); }"
+    )
+    with pytest.raises(AssertionError, match="label-content-name-mismatch"):
+        check_axe(page, "a planted violation")
