@@ -4,12 +4,17 @@ saved only once a payment has succeeded, and the receipt email from the sign-in 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Fan, Server, new_user
+from tests.e2e.conftest import Fan, Server, new_user, running_server
 from tests.e2e.helpers import (
     DECLINE_ON_CHARGE,
     THREE_DS,
@@ -145,3 +150,35 @@ async def test_the_receipt_goes_to_the_email_of_the_token(server: Server) -> Non
         await client.close()
     [intent] = intents_for(server, user_id)
     assert at_stripe(server, intent["id"])["receipt_email"] == "mailed@example.com"
+
+
+async def test_a_total_under_stripes_minimum_is_refused(tmp_path: Path) -> None:
+    """An operator adds a 40-cent sticker (`couchpay catalog add`); 44 cents with the streaming
+    cost is under Stripe's 50-cent minimum: refused, nothing written, nothing at Stripe."""
+    with running_server(tmp_path) as own:
+        added = subprocess.run(
+            [
+                *(sys.executable, "-m", "couchpay.entrypoints.cli", "catalog", "add"),
+                *("Sticker", "--kind", "merch", "--price-cents", "40", "--json"),
+            ],
+            env={**os.environ, "COUCHPAY_DATA_DIR": str(own.data_dir)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        sticker = json.loads(added.stdout)
+        user_id = new_user("thrifty")
+        client = await own.client(user_id)
+        try:
+            pm = payment_method(own, VISA)
+            line = {"item_id": sticker["itemId"], "price_cents": 40}
+            reply = await client.call("purchase-request", {"stripePayment": pm, "items": [line]})
+            assert (reply["action"], reply["message"]["code"]) == (
+                "purchase-request-resp-failure",
+                "amount_too_small",
+            )
+            history = await client.call("get-user-purchases")
+            assert history["message"]["purchases"] == []
+        finally:
+            await client.close()
+        assert intents_for(own, user_id) == []

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import DECLINE_ON_CHARGE, THREE_DS, VISA
+from tests.e2e.helpers import DECLINE_ON_CHARGE, THREE_DS, VISA, intents_for
 from tests.web.conftest import DESKTOP, PHONE, Shopper, check_axe, sign_in
 from tests.web.helpers import charges, parse
 
@@ -303,3 +303,24 @@ def test_the_axe_check_fails_on_a_real_violation(
     )
     with pytest.raises(AssertionError, match="label-content-name-mismatch"):
         check_axe(page, "a planted violation")
+
+
+def test_an_email_at_sign_in_gets_the_receipt(
+    context: BrowserContext, web_server: Server, screens: Path
+) -> None:
+    page = context.new_page()
+    page.goto(web_server.url + "/")
+    expect(page).to_have_title("Sign in · couchtour.tv")
+    user_id = f"mailed-{abs(hash(page)) % 10**9}"
+    page.get_by_label("User name").fill(user_id)
+    page.get_by_label("Email for receipts (optional)").fill("fan@example.com")
+    page.get_by_label("User name").press("Enter")
+    fan = Shopper(page, user_id, web_server, screens)
+    fan.fill_cart({"Livestream ticket": 1})
+    page.get_by_role("button", name="Go to checkout").click()
+    fan.fill_card(VISA)
+    fan.pay_button().click()
+    page.get_by_role("button", name="View your receipt").click()
+    expect(page.get_by_role("article", name="Receipt")).to_contain_text("Emailed tofan@example.com")
+    [intent] = intents_for(web_server, user_id)
+    assert intent["receipt_email"] == "fan@example.com"
