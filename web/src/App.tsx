@@ -25,7 +25,9 @@ import { itemCount, parseCatalog } from './cart';
 import { connectionTrouble, plainWords, type Failure } from './errors';
 import { Checkout } from './screens/Checkout';
 import { History } from './screens/History';
+import { ConnectionBanner, useOffline } from './components/ConnectionBanner';
 import { useOrderRecovery } from './orderRecovery';
+import { receiptInPath, routeFromLocation } from './routing';
 import { Receipt } from './screens/Receipt';
 import { Result } from './screens/Result';
 import { Shop } from './screens/Shop';
@@ -34,22 +36,6 @@ import { Wallet } from './screens/Wallet';
 import { loadSession, saveSession, socketUrl, tokenExpired } from './session';
 import { useSharedCart } from './sharedCart';
 import { isRealStripeJs, loadStripeFromConfig } from './stripe/loadStripeFromConfig';
-
-const ROUTES: Route[] = ['shop', 'wallet', 'checkout', 'purchases', 'result'];
-const RECEIPT_PATH = /^\/purchases\/([A-Za-z0-9_-]{1,128})\/?$/;
-
-/** The receipt's id when the address is /purchases/<id> (and no #/screen is chosen). */
-function receiptInPath(): string | null {
-  const name = window.location.hash.replace(/^#\/?/, '');
-  if ((ROUTES as string[]).includes(name)) return null;
-  return RECEIPT_PATH.exec(window.location.pathname)?.[1] ?? null;
-}
-
-function routeFromLocation(): Route {
-  if (receiptInPath() !== null) return 'receipt';
-  const name = window.location.hash.replace(/^#\/?/, '');
-  return (ROUTES as string[]).includes(name) ? (name as Route) : 'shop';
-}
 
 export function App() {
   const [config, setConfig] = useState<PageConfig | null>(null);
@@ -436,63 +422,5 @@ function SignedIn({
         </div>
       </Elements>
     </AppContext.Provider>
-  );
-}
-
-/** The browser's own idea of being online (`navigator.onLine`, `online` / `offline`). */
-function useOffline(): boolean {
-  const [offline, setOffline] = useState(() => !navigator.onLine);
-  useEffect(() => {
-    const on = () => setOffline(false);
-    const off = () => setOffline(true);
-    window.addEventListener('online', on);
-    window.addEventListener('offline', off);
-    return () => {
-      window.removeEventListener('online', on);
-      window.removeEventListener('offline', off);
-    };
-  }, []);
-  return offline;
-}
-
-function ConnectionBanner({
-  status,
-  offline,
-  onSignOut,
-}: {
-  status: SocketStatus;
-  offline: boolean;
-  onSignOut: (why?: string | null) => void;
-}) {
-  // Still no connection after a while: the server may have restarted with other keys.
-  const [stuck, setStuck] = useState(false);
-  useEffect(() => {
-    setStuck(false);
-    if (status !== 'reconnecting') return;
-    const timer = setTimeout(() => setStuck(true), 20_000);
-    return () => clearTimeout(timer);
-  }, [status]);
-  const text = offline
-    ? 'You are offline. A payment you started is safe: its outcome shows here as soon as you are back online.'
-    : status === 'reconnecting'
-      ? 'Connection lost — reconnecting… Anything you started will continue; nothing is charged twice.'
-      : status === 'connecting'
-        ? 'Connecting…'
-        : null;
-  return (
-    <div
-      className={text ? `banner banner-${offline ? 'offline' : status}` : 'banner banner-hidden'}
-      role="status"
-    >
-      {text}
-      {stuck && (
-        <>
-          {' '}
-          <button type="button" className="link" onClick={() => onSignOut(null)}>
-            Sign in again
-          </button>
-        </>
-      )}
-    </div>
   );
 }

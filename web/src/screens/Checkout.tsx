@@ -1,14 +1,8 @@
 import { CardElement, useElements, useStripe } from '@stripe/react-stripe-js';
 import type { PaymentMethod, StripeCardElementChangeEvent } from '@stripe/stripe-js';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { Reply } from '../api/socket';
-import {
-  type Outcome,
-  type PurchaseLineView,
-  type PurchaseTotals,
-  useApp,
-  type WalletCard,
-} from '../appState';
+import { CallTimeout, type Reply } from '../api/socket';
+import { type Outcome, type PurchaseLineView, type PurchaseTotals, useApp } from '../appState';
 import {
   type Address,
   AddressForm,
@@ -17,15 +11,14 @@ import {
   checkAddress,
   EMPTY_ADDRESS,
 } from '../components/AddressForm';
-import { CardLabel, expiry } from '../components/CardBrand';
 import { CardField } from '../components/CardField';
 import { Spinner } from '../components/Spinner';
 import { Lines, Totals } from '../components/Totals';
 import { cartLines, formatCents, purchaseLines, totals } from '../cart';
-import { CallTimeout } from '../api/socket';
 import { connectionTrouble, type Failure, plainWords } from '../errors';
-import { awaited, clearInFlight, lastPaid, recordPaid, startInFlight } from '../inflight';
+import { awaited, clearInFlight, recordPaid, startInFlight } from '../inflight';
 import { useScreen } from '../screen';
+import { NothingToPay, SavedCardChoice } from './CheckoutParts';
 
 type Stage = 'idle' | 'card' | 'charging' | 'authenticating' | 'confirming';
 
@@ -85,35 +78,7 @@ export function Checkout() {
   const waitingForOrder = pendingOrder !== null && !awaited.has(pendingOrder.orderId);
 
   if ((lines.length === 0 && !busy) || pricing === null) {
-    const paidHere = lines.length === 0 ? lastPaid(session.userId) : null;
-    return (
-      <div className="screen narrow-screen">
-        <h1 ref={heading} tabIndex={-1}>
-          Checkout
-        </h1>
-        <div className="panel">
-          {catalog.loading ? (
-            <p>Loading your cart…</p>
-          ) : paidHere ? (
-            <p role="status">
-              Your order is paid (maybe in another tab or window), so your cart is empty now.{' '}
-              <button
-                type="button"
-                className="link"
-                onClick={() => app.openReceipt(paidHere.transactionId)}
-              >
-                View the receipt
-              </button>
-            </p>
-          ) : (
-            <p>Your cart is empty.</p>
-          )}
-          <button type="button" className="primary" onClick={() => go('shop')}>
-            Back to the shop
-          </button>
-        </div>
-      </div>
-    );
+    return <NothingToPay heading={heading} loading={catalog.loading} empty={lines.length === 0} />;
   }
 
   const { currency, streamingRate } = pricing; // what this order is shown and sent at
@@ -406,26 +371,5 @@ export function Checkout() {
         </aside>
       </form>
     </div>
-  );
-}
-
-function SavedCardChoice({
-  card,
-  checked,
-  onPick,
-}: {
-  card: WalletCard;
-  checked: boolean;
-  onPick: () => void;
-}) {
-  return (
-    <li>
-      <label className={`choice${checked ? ' checked' : ''}`}>
-        <input type="radio" name="source" value={card.id} checked={checked} onChange={onPick} />
-        <CardLabel brand={card.brand} lastFour={card.lastFour} />
-        <span className="muted">expires {expiry(card.expMonth, card.expYear)}</span>
-        {card.isDefault && <span className="badge">Default</span>}
-      </label>
-    </li>
   );
 }
