@@ -13,9 +13,11 @@ from couchpay.domain.catalog import DEMO_CATALOG, CatalogItem, ItemKind
 from couchpay.domain.shipping import ShippingAddress
 from couchpay.protocol import handle_frame
 from couchpay.service.context import Services
+from couchpay.service.webhooks import handle_event
 from tests.shipping import ADDRESS
 from tests.unit.conftest import Call
 from tests.unit.fakes import DECLINE_ATTACH, DECLINE_CHARGE, THREE_DS, FakeGateway, MemoryStore
+from tests.unit.test_exactly_once import event
 
 STREAM, MEET, POSTER = DEMO_CATALOG
 CART = [{"item_id": i.item_id, "price_cents": i.price_cents} for i in DEMO_CATALOG]
@@ -233,3 +235,18 @@ def test_the_callers_email_goes_to_stripe_and_onto_the_record(
     tx = reply["message"]["transactionId"]
     assert store.purchases[tx].receipt_email == "ada@example.com"
     assert svc.caller_email is None  # the shared services are untouched
+
+
+def test_a_3ds_purchase_settled_by_webhook_saves_the_card_once(
+    svc: Services, call: Call, gateway: FakeGateway, store: MemoryStore
+) -> None:
+    pm = gateway.card(THREE_DS, fingerprint="webhook")
+    message = {"stripePayment": pm, "saveCard": True, "items": NO_SHIPPING}
+    tx = call("purchase-request", message)["message"]["transactionId"]
+    pi = store.purchases[tx].payment_intent_id or ""
+    gateway.complete_3ds(pi, success=True)
+    handle_event(svc, event("payment_intent.succeeded", pi))
+    handle_event(svc, event("payment_intent.succeeded", pi, n=2))  # delivered twice
+    call("confirm-purchase", {"transactionId": tx})  # and the page confirms too
+    assert [c["lastFour"] for c in wallet(call)] == [THREE_DS]
+    assert gateway.calls.count("attach") == 1
