@@ -194,6 +194,8 @@ def test_a_reply_after_the_timeout_is_shown(
     ws, reply = held[0]
     ws.send(reply)  # the answer, late
     expect(page.get_by_role("heading", name="Payment complete")).to_be_visible()
+    done = page.get_by_role("region", name="Payment complete")
+    expect(done).to_contain_text("Livestream ticket: show starts")  # which show, after paying
     assert charges(fan) == [(2200, "succeeded")]
 
 

@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { type PurchaseView, useApp } from '../appState';
 import { CardLabel } from '../components/CardBrand';
+import { ShowTime } from '../components/ShowTime';
 import { Spinner } from '../components/Spinner';
 import { Totals } from '../components/Totals';
 import { formatCents } from '../cart';
@@ -114,7 +115,10 @@ export function Receipt({ transactionId }: { transactionId: string }) {
           <tbody>
             {p.items.map((i) => (
               <tr key={i.itemId}>
-                <th scope="row">{i.name}</th>
+                <th scope="row">
+                  {i.name}
+                  <ShowTime itemId={i.itemId} />
+                </th>
                 <td>{i.quantity}</td>
                 <td>{money(i.unitPriceCents)}</td>
                 <td>{money(i.unitPriceCents * i.quantity)}</td>

@@ -1,5 +1,6 @@
 import { useApp } from '../appState';
 import { CardLabel } from '../components/CardBrand';
+import { ShowTime } from '../components/ShowTime';
 import { Lines, Totals } from '../components/Totals';
 import { formatCents } from '../cart';
 import { plainWords } from '../errors';
@@ -57,6 +58,11 @@ export function Result() {
             <CardLabel brand={t.card.brand} lastFour={t.card.lastFour} />.
           </p>
           <Lines lines={lines} currency={currency} />
+          <p className="show-times">
+            {outcome.lines.map((l) => (
+              <ShowTime key={l.itemId} itemId={l.itemId} name={l.name} />
+            ))}
+          </p>
           <Totals totals={t} currency={currency} rate={outcome.streamingRate} />
           <div className="actions">
             <button

@@ -12,17 +12,8 @@ import {
   streamingCost,
   totals,
 } from '../cart';
+import { showTimeFormat } from '../components/ShowTime';
 import { focusSoon, useScreen } from '../screen';
-
-const showTime = new Intl.DateTimeFormat('en-US', {
-  weekday: 'long',
-  month: 'long',
-  day: 'numeric',
-  year: 'numeric',
-  hour: 'numeric',
-  minute: '2-digit',
-  timeZoneName: 'short',
-});
 
 const KIND: Record<string, string> = {
   livestream: 'Watch the full concert live, in HD, from your couch.',
@@ -147,7 +138,8 @@ function ItemCard({
         <p className="muted">{item.description || KIND[item.kind] || ''}</p>
         {starts && (
           <p className="show-time">
-            Show starts <time dateTime={item.showStartsAt ?? ''}>{showTime.format(starts)}</time>
+            Show starts{' '}
+            <time dateTime={item.showStartsAt ?? ''}>{showTimeFormat.format(starts)}</time>
           </p>
         )}
         <p className="price">
