@@ -37,6 +37,13 @@ from bench.stack import SECRET_KEY, VISA, connect, demo_cart, save_card
 from couchpay.offline_stripe.process import LocalStripe
 
 SUCCESS = "purchase-request-resp-success"
+ADDRESS = {  # the demo cart holds the poster, which ships
+    "name": "Bench Fan",
+    "line1": "1 Test Street",
+    "city": "London",
+    "postalCode": "SW1Y 4JH",
+    "country": "GB",
+}
 TOTAL_CENTS = 19200  # the demo cart: 17000 + 1700 streaming + 500 shipping
 _ID = re.compile(r"/(pm|pi|cus|ch|seti|re|pi_[a-z0-9]+_secret)_[A-Za-z0-9_]+")
 
@@ -63,7 +70,9 @@ async def _count_calls(
         failures = 0
         for _ in range(n):
             reply = await client.call(
-                "purchase-request", {"cardId": card, "items": cart}, str(uuid.uuid4())
+                "purchase-request",
+                {"cardId": card, "items": cart, "shippingAddress": ADDRESS},
+                str(uuid.uuid4()),
             )
             failures += reply["action"] != SUCCESS
         calls = proxy.seen[before:]
@@ -114,7 +123,7 @@ class Buyers:
             ws, bad = sockets[i], 0
             for _ in range(n):
                 rid = str(uuid.uuid4())
-                message = {"cardId": self.cards[i], "items": self.cart}
+                message = {"cardId": self.cards[i], "items": self.cart, "shippingAddress": ADDRESS}
                 await ws.send(
                     json.dumps({"action": "purchase-request", "message": message, "requestId": rid})
                 )

@@ -21,7 +21,7 @@ from couchpay.config import Config, ConfigError, OperatorError
 from couchpay.domain.errors import Unauthorized
 from couchpay.file_modes import private_dir, private_file
 from couchpay.ports.gateway import PaymentGateway
-from couchpay.ports.identity import TokenVerifier
+from couchpay.ports.identity import Caller, TokenVerifier
 from couchpay.ports.metrics import Metrics
 from couchpay.ports.notifier import Notifier, NullNotifier
 from couchpay.ports.store import Store
@@ -79,16 +79,16 @@ class SignIn(TokenVerifier):
     def verify(self, token: str) -> str:
         return self.verifier.verify(token)
 
-    def verify_until(self, token: str) -> tuple[str, float]:
-        return self.verifier.verify_until(token)
+    def caller(self, token: str) -> Caller:
+        return self.verifier.caller(token)
 
-    def mint(self, user_id: str, ttl_seconds: int | None = None) -> str:
+    def mint(self, user_id: str, ttl_seconds: int | None = None, email: str | None = None) -> str:
         from couchpay.adapters.dev_tokens import DevTokens
 
         verifier = self.verifier
         if not isinstance(verifier, DevTokens):
             raise Unauthorized("Dev sign-in is off: an identity provider is configured.")
-        return verifier.mint(user_id, ttl_seconds)
+        return verifier.mint(user_id, ttl_seconds, email)
 
 
 def build_sign_in(config: Config) -> SignIn:

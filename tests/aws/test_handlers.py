@@ -217,3 +217,17 @@ def test_handlers_answer_500_rather_than_raise(
     assert (
         webhook.handler(http_event(body, stripe_signature(body), False), None)["statusCode"] == 500
     )
+
+
+def test_connect_keeps_the_tokens_email_for_receipts(
+    api: FakeManagement, pool: TestUserPool
+) -> None:
+    claims = {**pool.claims("fan-mail", token_use="id"), "email": "fan@example.com"}
+    reply = connect.handler(connect_event(pool.sign(claims), "c-mail"), None)
+    assert reply["statusCode"] == 200
+    signed_in(pool, "fan-no-mail", "c-no-mail")
+    connections = _runtime.connections()
+    caller = connections.caller_of("c-mail")
+    assert caller is not None and (caller.user_id, caller.email) == ("fan-mail", "fan@example.com")
+    other = connections.caller_of("c-no-mail")
+    assert other is not None and other.email is None

@@ -22,6 +22,7 @@ from tests.aws.servers import REGION
 from tests.aws.stack import TABLE_PREFIX, SlsStack
 from tests.aws.test_connect import forged
 from tests.e2e.helpers import THREE_DS
+from tests.shipping import ADDRESS
 from tests.stripe_browser import authenticate_payment_intent, create_payment_method
 
 
@@ -88,7 +89,9 @@ async def test_a_webhook_settling_a_purchase_is_pushed_to_the_users_sockets(
         cart = [{"item_id": i["itemId"], "price_cents": i["priceCents"]} for i in items[:1]]
         rid = str(uuid.uuid4())
         reply = await c.call(
-            "purchase-request", {"cardId": saved["message"]["uuid"], "items": cart}, rid
+            "purchase-request",
+            {"cardId": saved["message"]["uuid"], "items": cart, "shippingAddress": ADDRESS},
+            rid,
         )
         assert reply["action"] == "get-payment-intent", reply
         connections = registry(sls_stack)

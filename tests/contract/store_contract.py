@@ -17,6 +17,7 @@ from couchpay.domain.catalog import CatalogItem, ItemKind
 from couchpay.domain.errors import BadRequest, NotFound
 from couchpay.domain.purchases import Purchase, PurchaseLine
 from couchpay.domain.refunds import Refund, RefundStatus
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports.store import Store
 
@@ -174,6 +175,14 @@ class TestStoreContract:
             CatalogItem("i-b", "B stream", ItemKind.LIVESTREAM, 2000),
             CatalogItem("i-a", "A stream", ItemKind.LIVESTREAM, 2000),
             CatalogItem("i-old", "Old shirt", ItemKind.MERCH, 100, 50, active=False),
+            CatalogItem(
+                "i-show",
+                "Zoë live",
+                ItemKind.LIVESTREAM,
+                2500,
+                description="Live from the Olympia — 2 hours.",
+                show_starts_at=datetime(2027, 3, 14, 19, 30, tzinfo=timezone(timedelta(hours=1))),
+            ),
         ]
         for item in items:
             store.put_item(item)
@@ -181,13 +190,24 @@ class TestStoreContract:
         old = store.get_item("i-old")
         assert old == items[4] and old is not None and old.kind is ItemKind.MERCH
         assert store.get_item("nope") is None
-        assert [i.item_id for i in store.list_items()] == ["i-a", "i-b", "i-meet", "i-poster"]
+        show = store.get_item("i-show")
+        assert show == items[5] and show is not None
+        assert show.description == "Live from the Olympia — 2 hours."
+        assert show.show_starts_at == datetime(2027, 3, 14, 18, 30, tzinfo=UTC)
+        assert store.get_item("i-a") == items[3] and items[3].show_starts_at is None
+        assert [i.item_id for i in store.list_items()] == [
+            "i-a",
+            "i-b",
+            "i-show",
+            "i-meet",
+            "i-poster",
+        ]
 
         cheaper = replace(items[0], name="Signed poster", price_cents=9000, shipping_cents=700)
         store.put_item(cheaper)
         store.put_item(replace(items[2], active=False))
         assert store.get_item("i-poster") == cheaper
-        assert [i.item_id for i in store.list_items()] == ["i-a", "i-meet", "i-poster"]
+        assert [i.item_id for i in store.list_items()] == ["i-a", "i-show", "i-meet", "i-poster"]
 
     # purchases -----------------------------------------------------------------------------
     def test_purchase_round_trip_every_field(self, store: Store) -> None:
@@ -199,13 +219,26 @@ class TestStoreContract:
             failure_message="Your card was declined.",
             stripe_response={"id": "pi_1", "amount": 25200, "nested": {"a": [1, None, True]}},
             updated_at=T0 + timedelta(seconds=5),
+            shipping_address=ShippingAddress(
+                name="Zoë O'Brien",
+                line1="1 Rue de Rivoli",
+                line2="Bâtiment B",
+                city="Paris",
+                state="Île-de-France",
+                postal_code="75001",
+                country="FR",
+            ),
+            receipt_email="zoe@example.com",
         )
         bare = make_purchase("tx-2", "req-2", card_id=None, payment_method_id="")
+        assert bare.shipping_address is None and bare.receipt_email is None
         assert store.claim_purchase(full) == (full, True)
         assert store.claim_purchase(bare) == (bare, True)
         got = store.get_purchase("tx-1")
         assert got == full
         assert got is not None and got.status is PurchaseStatus.FAILED
+        assert got.shipping_address == full.shipping_address
+        assert got.receipt_email == "zoe@example.com"
         assert got.items[1] == PurchaseLine("item-poster", "Tour poster", 10000, 2, 500)
         assert store.get_purchase("tx-2") == bare
         assert store.get_purchase_by_request("alice", "req-2") == bare

@@ -37,13 +37,13 @@ class Server:
     def ws_url(self) -> str:
         return self.url.replace("http", "ws", 1) + "/ws"
 
-    def token(self, user_id: str, ttl: int = 600) -> str:
-        token = DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl)
+    def token(self, user_id: str, ttl: int = 600, email: str | None = None) -> str:
+        token = DevTokens(self.data_dir / "dev-signing.key").mint(user_id, ttl, email)
         MINTED.append(token)
         return token
 
-    async def client(self, user_id: str) -> CouchpayClient:
-        return await CouchpayClient.connect(self.ws_url, self.token(user_id))
+    async def client(self, user_id: str, email: str | None = None) -> CouchpayClient:
+        return await CouchpayClient.connect(self.ws_url, self.token(user_id, email=email))
 
 
 def start_server(
@@ -80,6 +80,7 @@ LOCAL_ONLY = (  # what only `couchpay serve` has: its HTTP side, its process, it
     "tests/e2e/test_serve_lifecycle.py::",
     "tests/e2e/test_zz_log_scan.py::",
     "tests/e2e/test_access.py::test_dev_token_command_prints_a_token_on_its_last_line",
+    "tests/e2e/test_receipts.py::test_a_total_under_stripes_minimum_is_refused",
 )
 
 

@@ -11,6 +11,7 @@ import websockets
 from couchpay.client import CouchpayClient
 from tests.e2e.conftest import Fan, Server
 from tests.e2e.helpers import cart, intents_for, save_card
+from tests.shipping import ADDRESS
 
 
 async def test_no_token_and_forged_tokens_are_refused(server: Server) -> None:
@@ -48,7 +49,9 @@ async def test_other_users_cards_and_purchases_are_out_of_reach(
 ) -> None:
     card = await save_card(server, alice.client)
     items = await cart(bob.client)
-    use = await bob.client.call("purchase-request", {"cardId": card["uuid"], "items": items})
+    use = await bob.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": items, "shippingAddress": ADDRESS}
+    )
     assert (use["action"], use["message"]["code"]) == (
         "purchase-request-resp-failure",
         "card_not_valid",
@@ -68,7 +71,9 @@ async def test_other_users_cards_and_purchases_are_out_of_reach(
         "view-purchases-resp-failure",
         "unauthorized",
     )
-    bought = await alice.client.call("purchase-request", {"cardId": card["uuid"], "items": items})
+    bought = await alice.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": items, "shippingAddress": ADDRESS}
+    )
     confirm = await bob.client.call(
         "confirm-purchase", {"transactionId": bought["message"]["transactionId"]}
     )

@@ -13,6 +13,7 @@ import httpx
 from couchpay.client import CouchpayClient
 from tests.e2e.conftest import WEBHOOK_SECRET, Fan, Server
 from tests.e2e.helpers import cart, save_card
+from tests.shipping import ADDRESS
 
 
 def test_health_config_and_page(server: Server) -> None:
@@ -49,7 +50,8 @@ def test_webhook_signature_is_checked_and_events_are_kept_once(server: Server) -
 async def test_localstripes_own_webhooks_arrive_signed(server: Server, alice: Fan) -> None:
     card = await save_card(server, alice.client)
     reply = await alice.client.call(
-        "purchase-request", {"cardId": card["uuid"], "items": await cart(alice.client)}
+        "purchase-request",
+        {"cardId": card["uuid"], "items": await cart(alice.client), "shippingAddress": ADDRESS},
     )
     assert reply["action"] == "purchase-request-resp-success"
     deadline = time.monotonic() + 15

@@ -15,6 +15,7 @@ from tests.e2e.helpers import (
     payment_method,
     save_card,
 )
+from tests.shipping import ADDRESS
 from tests.stripe_browser import authenticate_payment_intent
 
 
@@ -23,7 +24,12 @@ async def test_buy_the_demo_cart_for_19200_once_even_when_retried(
 ) -> None:
     card = await save_card(server, alice.client)
     items = await cart(alice.client)
-    request = {"userId": alice.user_id, "cardId": card["uuid"], "items": items}
+    request = {
+        "userId": alice.user_id,
+        "cardId": card["uuid"],
+        "items": items,
+        "shippingAddress": ADDRESS,
+    }
     rid = str(uuid.uuid4())
     reply = await alice.client.call("purchase-request", request, request_id=rid)
     assert reply["action"] == "purchase-request-resp-success", reply
@@ -56,7 +62,7 @@ async def test_concurrent_copies_on_different_connections_charge_once(
     items = await cart(alice.client)
     tabs = [await server.client(alice.user_id) for _ in range(5)]
     rid = str(uuid.uuid4())
-    request = {"cardId": card["uuid"], "items": items}
+    request = {"cardId": card["uuid"], "items": items, "shippingAddress": ADDRESS}
     try:
         replies = await asyncio.gather(
             *(tab.call("purchase-request", request, request_id=rid) for tab in tabs * 2)
@@ -72,7 +78,9 @@ async def test_concurrent_copies_on_different_connections_charge_once(
 async def test_three_d_secure_completed(server: Server, alice: Fan) -> None:
     card = await save_card(server, alice.client, THREE_DS)
     items = await cart(alice.client)
-    reply = await alice.client.call("purchase-request", {"cardId": card["uuid"], "items": items})
+    reply = await alice.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": items, "shippingAddress": ADDRESS}
+    )
     assert reply["action"] == "get-payment-intent", reply
     secret = reply["message"]["clientSecret"]
     assert reply["message"]["paymentMethod"].startswith("pm_")
@@ -88,7 +96,9 @@ async def test_three_d_secure_completed(server: Server, alice: Fan) -> None:
 async def test_three_d_secure_failed(server: Server, alice: Fan) -> None:
     card = await save_card(server, alice.client, THREE_DS)
     items = await cart(alice.client)
-    reply = await alice.client.call("purchase-request", {"cardId": card["uuid"], "items": items})
+    reply = await alice.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": items, "shippingAddress": ADDRESS}
+    )
     secret = reply["message"]["clientSecret"]
     authenticate_payment_intent(server.stripe_api_base, secret.split("_secret_")[0], secret, False)
     done = await alice.client.call(
@@ -105,7 +115,9 @@ async def test_three_d_secure_failed(server: Server, alice: Fan) -> None:
 async def test_a_decline_is_recorded_failed_with_stripes_code(server: Server, alice: Fan) -> None:
     card = await save_card(server, alice.client, DECLINE_ON_CHARGE)
     items = await cart(alice.client)
-    reply = await alice.client.call("purchase-request", {"cardId": card["uuid"], "items": items})
+    reply = await alice.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": items, "shippingAddress": ADDRESS}
+    )
     assert reply["action"] == "purchase-request-resp-failure"
     assert reply["message"]["code"] == "card_declined"
     assert reply["message"]["transactionId"]
@@ -120,12 +132,15 @@ async def test_a_decline_is_recorded_failed_with_stripes_code(server: Server, al
 async def test_one_off_card_pays_without_joining_the_wallet(server: Server, alice: Fan) -> None:
     items = await cart(alice.client)
     pm = payment_method(server, VISA)
-    reply = await alice.client.call("purchase-request", {"stripePayment": pm, "items": items})
+    reply = await alice.client.call(
+        "purchase-request", {"stripePayment": pm, "items": items, "shippingAddress": ADDRESS}
+    )
     assert reply["action"] == "purchase-request-resp-success", reply
     assert (await alice.client.call("get-user-credit-card"))["message"]["cards"] == []
     kept = payment_method(server, VISA)
     reply = await alice.client.call(
-        "purchase-request", {"stripePayment": kept, "saveCard": True, "items": items[:1]}
+        "purchase-request",
+        {"stripePayment": kept, "saveCard": True, "items": items[:1], "shippingAddress": ADDRESS},
     )
     assert reply["action"] == "purchase-request-resp-success", reply
     wallet = (await alice.client.call("get-user-credit-card"))["message"]["cards"]
@@ -138,13 +153,17 @@ async def test_price_mismatch_and_unavailable_item_charge_nothing(
     card = await save_card(server, alice.client)
     items = await cart(alice.client)
     cheap = [{**items[2], "price_cents": 1}]
-    reply = await alice.client.call("purchase-request", {"cardId": card["uuid"], "items": cheap})
+    reply = await alice.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": cheap, "shippingAddress": ADDRESS}
+    )
     assert (reply["action"], reply["message"]["code"]) == (
         "purchase-request-resp-failure",
         "price_mismatch",
     )
     ghost = [{"item_id": str(uuid.uuid4()), "price_cents": 100}]
-    reply = await alice.client.call("purchase-request", {"cardId": card["uuid"], "items": ghost})
+    reply = await alice.client.call(
+        "purchase-request", {"cardId": card["uuid"], "items": ghost, "shippingAddress": ADDRESS}
+    )
     assert reply["message"]["code"] == "item_unavailable"
     assert intents_for(server, alice.user_id) == []
     assert (await alice.client.call("get-user-purchases"))["message"]["purchases"] == []
@@ -156,7 +175,8 @@ async def test_history_pages_newest_first(server: Server, alice: Fan) -> None:
     bought = []
     for n in range(5):
         reply = await alice.client.call(
-            "purchase-request", {"cardId": card["uuid"], "items": items[n % 3 : n % 3 + 1]}
+            "purchase-request",
+            {"cardId": card["uuid"], "items": items[n % 3 : n % 3 + 1], "shippingAddress": ADDRESS},
         )
         bought.append(reply["message"]["transactionId"])
     seen, cursor, pages = [], None, 0

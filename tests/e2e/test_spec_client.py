@@ -21,6 +21,7 @@ import httpx
 import pytest
 import websockets
 
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +93,7 @@ class SpecClient:
         request_id: str | None = None,
         user_id: str | None = None,
     ) -> dict[str, Any]:
-        body = {**self.ids(user_id), "cardId": card_id, "items": lines}
+        body = {**self.ids(user_id), "cardId": card_id, "items": lines, "shippingAddress": ADDRESS}
         return await self.request("purchase-request", body, request_id or str(uuid.uuid4()))
 
     async def purchases(self, limit: int | None = None, cursor: str | None = None) -> dict:

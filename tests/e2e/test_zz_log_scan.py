@@ -9,13 +9,15 @@ import sqlite3
 from tests.e2e.conftest import MINTED, WEBHOOK_SECRET, Fan, Server
 from tests.e2e.helpers import THREE_DS, cart, save_card
 from tests.figures import report
+from tests.shipping import ADDRESS
 
 
 async def test_no_secret_reaches_the_logs_or_the_records(server: Server, alice: Fan) -> None:
     assert server.log is not None, "the scan reads the local server's log"
     card = await save_card(server, alice.client, THREE_DS)
     three_ds = await alice.client.call(
-        "purchase-request", {"cardId": card["uuid"], "items": await cart(alice.client)}
+        "purchase-request",
+        {"cardId": card["uuid"], "items": await cart(alice.client), "shippingAddress": ADDRESS},
     )
     setup = await alice.client.call("create-setup-intent")
     client_secrets = [three_ds["message"]["clientSecret"], setup["message"]["clientSecret"]]

@@ -16,6 +16,7 @@ from couchpay.service.failpoints import POINTS
 from tests.e2e.helpers import cart
 from tests.faults.conftest import Stack, check_ledger
 from tests.figures import report
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 FANS, PER_FAN = 3, 4
@@ -39,7 +40,7 @@ async def send_all(stack: Stack, plan: list[tuple[str, str, str]], items: list[d
             *(
                 clients[user].call(
                     "purchase-request",
-                    {"cardId": card, "items": items},
+                    {"cardId": card, "items": items, "shippingAddress": ADDRESS},
                     request_id=rid,
                     timeout=30,
                 )

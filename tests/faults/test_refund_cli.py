@@ -10,6 +10,7 @@ import httpx
 
 from tests.e2e.helpers import cart
 from tests.faults.conftest import KEY, Stack
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 
@@ -39,7 +40,10 @@ async def test_refund_command(stack: Stack) -> None:
     client = await stack.client("refund-fan")
     pm = create_payment_method(stack.localstripe.api_base, "4242424242424242")
     card = (await client.call("create-payment-method", {"stripePayment": pm}))["message"]["uuid"]
-    paid = await client.call("purchase-request", {"cardId": card, "items": await cart(client)})
+    paid = await client.call(
+        "purchase-request",
+        {"cardId": card, "items": await cart(client), "shippingAddress": ADDRESS},
+    )
     await client.close()
     tx = paid["message"]["transactionId"]
     (record,) = stack.records({"refund-fan"})

@@ -9,6 +9,7 @@ import uuid
 from tests.e2e.helpers import cart
 from tests.faults.conftest import Stack, check_ledger
 from tests.figures import report
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 FANS, PER_FAN = 10, 20
@@ -19,7 +20,7 @@ async def fan_storm(stack: Stack, user: str, items: list[dict]) -> list[set[str]
     try:
         pm = create_payment_method(stack.localstripe.api_base, "4242424242424242")
         saved = await tabs[0].call("create-payment-method", {"stripePayment": pm})
-        request = {"cardId": saved["message"]["uuid"], "items": items}
+        request = {"cardId": saved["message"]["uuid"], "items": items, "shippingAddress": ADDRESS}
         seen = []
         for n in range(PER_FAN):
             rid = f"{user}-{n}"

@@ -24,6 +24,7 @@ from couchpay.wire.protocol import handle_frame
 from tests.faults.proxy import FaultProxy
 from tests.figures import report
 from tests.services import services
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 KEY = "sk_test_couchpay_offline"
@@ -133,7 +134,7 @@ def test_unknown_outcome_stays_pending_says_processing_then_reconcile_settles(
     frame = {
         "action": "purchase-request",
         "requestId": "r-1",
-        "message": {"cardId": card_id, "items": items},
+        "message": {"cardId": card_id, "items": items, "shippingAddress": ADDRESS},
     }
     reply = handle_frame(svc, "fan", json.dumps(frame))
     assert reply["action"] == "purchase-request-resp-failure"

@@ -14,6 +14,7 @@ from couchpay.client import CouchpayClient
 from tests.e2e.helpers import cart
 from tests.faults.conftest import Stack
 from tests.figures import report
+from tests.shipping import ADDRESS
 from tests.stripe_browser import authenticate_payment_intent, create_payment_method
 
 THREE_DS = "4000002500003155"
@@ -22,7 +23,9 @@ THREE_DS = "4000002500003155"
 async def three_ds_purchase(
     stack: Stack, client: CouchpayClient, card: str, items: list[dict]
 ) -> tuple[str, str]:
-    reply = await client.call("purchase-request", {"cardId": card, "items": items})
+    reply = await client.call(
+        "purchase-request", {"cardId": card, "items": items, "shippingAddress": ADDRESS}
+    )
     assert reply["action"] == "get-payment-intent", reply
     secret = reply["message"]["clientSecret"]
     return reply["message"]["transactionId"], secret

@@ -20,6 +20,7 @@ from tests.e2e.conftest import Server
 from tests.e2e.helpers import cart
 from tests.figures import report
 from tests.hostile.conftest import dev_key, snapshot
+from tests.shipping import ADDRESS
 from tests.stripe_browser import create_payment_method
 
 VISA = "4242424242424242"
@@ -53,7 +54,9 @@ async def test_authorization_matrix(hostile_server: Server) -> None:
     pm = create_payment_method(server.stripe_api_base, VISA)
     card = (await mine.call("create-payment-method", {"stripePayment": pm}))["message"]["uuid"]
     items = await cart(mine)
-    paid = await mine.call("purchase-request", {"cardId": card, "items": items})
+    paid = await mine.call(
+        "purchase-request", {"cardId": card, "items": items, "shippingAddress": ADDRESS}
+    )
     tx = paid["message"]["transactionId"]
     await theirs.call("get-user-credit-card")  # the intruder exists too, with an empty wallet
 
@@ -65,8 +68,9 @@ async def test_authorization_matrix(hostile_server: Server) -> None:
         "get-user-credit-card": {"userId": owner},
         "set-default-card": {"cardId": card},
         "delete-credit-card": {"cardId": card},
-        "purchase-request": {"cardId": card, "items": items},
+        "purchase-request": {"cardId": card, "items": items, "shippingAddress": ADDRESS},
         "confirm-purchase": {"transactionId": tx},
+        "get-purchase": {"transactionId": tx},
         "get-user-purchases": {"userId": owner},
     }
     assert set(owners) == set(ROUTES), "every action is in the matrix"
@@ -94,7 +98,7 @@ async def test_authorization_matrix(hostile_server: Server) -> None:
         "create-payment-method": {
             "stripePayment": create_payment_method(server.stripe_api_base, "4111111111111111")
         },
-        "purchase-request": {"cardId": card, "items": items[:1]},
+        "purchase-request": {"cardId": card, "items": items[:1], "shippingAddress": ADDRESS},
     }
     for action in [a for a in own if a != "delete-credit-card"] + ["delete-credit-card"]:
         reply = await mine.call(action, own[action])

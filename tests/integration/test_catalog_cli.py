@@ -19,6 +19,7 @@ from couchpay.domain.catalog import DEMO_CATALOG, CatalogItem
 from couchpay.entrypoints.cli import main
 from couchpay.wire.protocol import handle_frame
 from tests.services import services
+from tests.shipping import ADDRESS
 from tests.unit.fakes import FakeGateway
 
 LIVESTREAM, MEET, POSTER = DEMO_CATALOG
@@ -68,7 +69,11 @@ def test_list_on_a_fresh_database_shows_the_demo_catalog(run: Run) -> None:
         "shippingCents": 500,
         "active": True,
         "capacity": None,
+        "description": POSTER.description,
+        "showStartsAt": None,
     }
+    assert listed[0]["showStartsAt"] == "2027-03-14T20:00:00+00:00"
+    assert listed[0]["description"].startswith("The Midnight Owls, live")
 
 
 def test_add_update_deactivate_activate(run: Run, store: SqliteStore) -> None:
@@ -95,6 +100,8 @@ def test_add_update_deactivate_activate(run: Run, store: SqliteStore) -> None:
         "shippingCents": 700,
         "active": True,
         "capacity": None,
+        "description": "",
+        "showStartsAt": None,
     }
     assert store.get_item(item_id) is not None
 
@@ -221,7 +228,11 @@ def test_a_price_change_never_changes_a_past_purchase(
 ) -> None:
     card_id = shop.card_id  # type: ignore[attr-defined]
     demo = cart((LIVESTREAM, 2000), (MEET, 5000), (POSTER, 10000))
-    paid = shop("purchase-request", {"cardId": card_id, "items": demo}, rid="buy-1")
+    paid = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": demo, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert paid["action"] == "purchase-request-resp-success"
     assert paid["message"]["totalCents"] == 19200
     tx = paid["message"]["transactionId"]
@@ -239,12 +250,27 @@ def test_a_price_change_never_changes_a_past_purchase(
         li for li in history["message"]["purchases"][0]["items"] if li["name"] == "Tour poster"
     ]
     assert line["unitPriceCents"] == 10000
-    assert shop("purchase-request", {"cardId": card_id, "items": demo}, rid="buy-1") == paid
+    assert (
+        shop(
+            "purchase-request",
+            {"cardId": card_id, "items": demo, "shippingAddress": ADDRESS},
+            rid="buy-1",
+        )
+        == paid
+    )
 
-    stale = shop("purchase-request", {"cardId": card_id, "items": demo}, rid="buy-2")
+    stale = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": demo, "shippingAddress": ADDRESS},
+        rid="buy-2",
+    )
     assert stale["message"]["code"] == "price_mismatch"
     new = cart((LIVESTREAM, 2000), (MEET, 5000), (POSTER, 12000))
-    repriced = shop("purchase-request", {"cardId": card_id, "items": new}, rid="buy-3")
+    repriced = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": new, "shippingAddress": ADDRESS},
+        rid="buy-3",
+    )
     assert repriced["message"]["totalCents"] == 19000 + 1900 + 500
 
 
@@ -253,13 +279,21 @@ def test_a_deactivated_item_cannot_be_bought_but_stays_in_history(
 ) -> None:
     card_id = shop.card_id  # type: ignore[attr-defined]
     poster = cart((POSTER, 10000))
-    paid = shop("purchase-request", {"cardId": card_id, "items": poster}, rid="buy-1")
+    paid = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": poster, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert paid["action"] == "purchase-request-resp-success"
     history = shop("get-user-purchases")
 
     assert run("catalog", "deactivate", POSTER.item_id)[0] == 0
 
-    refused = shop("purchase-request", {"cardId": card_id, "items": poster}, rid="buy-2")
+    refused = shop(
+        "purchase-request",
+        {"cardId": card_id, "items": poster, "shippingAddress": ADDRESS},
+        rid="buy-2",
+    )
     assert refused["action"] == "purchase-request-resp-failure"
     assert refused["message"]["code"] == "item_unavailable"
     assert store.get_purchase_by_request("fan-1", "buy-2") is None
@@ -349,3 +383,42 @@ def test_values_out_of_bounds_are_a_clean_refusal(args: tuple[str, ...], data_di
     store = SqliteStore(data_dir / "couchpay.sqlite3")
     assert all(i.name != "Big" for i in store.list_all_items())
     store.close()
+
+
+def test_description_and_show_start(
+    run: Run, shop: Callable[..., dict[str, Any]], store: SqliteStore
+) -> None:
+    code, out, err = run(
+        "catalog",
+        "add",
+        "Encore night",
+        "--kind",
+        "livestream",
+        "--price-cents",
+        "1500",
+        "--description",
+        "  The encore set, live from Brixton.  ",
+        "--show-starts-at",
+        "2027-04-01T21:30:00+02:00",
+        "--json",
+    )
+    assert code == 0, err
+    added = json.loads(out)
+    assert added["description"] == "The encore set, live from Brixton."
+    assert added["showStartsAt"] == "2027-04-01T19:30:00+00:00"
+    on_sale = {i["itemId"]: i for i in shop("get-items")["message"]["items"]}
+    assert on_sale[added["itemId"]]["showStartsAt"] == "2027-04-01T19:30:00+00:00"
+    assert on_sale[added["itemId"]]["description"] == "The encore set, live from Brixton."
+
+    code, out, _ = run("catalog", "update", added["itemId"], "--show-starts-at", "none", "--json")
+    assert code == 0 and json.loads(out)["showStartsAt"] is None
+    before = items(store)
+    for refused in (
+        ("update", POSTER.item_id, "--show-starts-at", "2027-04-01T19:30:00Z"),
+        ("update", added["itemId"], "--show-starts-at", "2027-04-01T19:30:00"),
+        ("update", added["itemId"], "--show-starts-at", "next tuesday"),
+        ("update", added["itemId"], "--description", "x" * 501),
+    ):
+        code, _, err = run("catalog", *refused)
+        assert code == 1 and err.startswith("couchpay: "), (refused, err)
+    assert items(store) == before

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from couchpay.adapters.stripe_gateway import StripeGateway
@@ -23,9 +24,10 @@ from couchpay.domain.errors import (
     GatewayUnavailable,
     PaymentRejected,
 )
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PaymentIntentStatus
 from couchpay.offline_stripe.process import LocalStripe
-from couchpay.ports.gateway import PaymentIntentResult
+from couchpay.ports.gateway import PaymentIntentResult, PaymentOptions
 from tests import stripe_browser as browser
 
 SECRET_KEY = "sk_test_couchpay_gateway"
@@ -419,3 +421,51 @@ def test_every_mutating_call_sends_an_idempotency_key(
         ("POST", "/v1/payment_intents", "k-pay"),
         ("POST", "/v1/payment_intents/pi_1/cancel", "k-cancel"),
     ]
+
+
+def test_pay_sends_shipping_receipt_email_and_setup_future_usage(
+    gateway: StripeGateway, localstripe: LocalStripe, customer: str
+) -> None:
+    address = ShippingAddress.parse(
+        name="Ada Lovelace",
+        line1="12 St James's Square",
+        city="London",
+        postal_code="SW1Y 4JH",
+        country="gb",
+    )
+    intent = gateway.pay(
+        amount_cents=19200,
+        currency="usd",
+        customer_id=customer,
+        payment_method_id=new_pm(localstripe, VISA),
+        metadata={"transaction_id": str(uuid.uuid4())},
+        idempotency_key=key(),
+        options=PaymentOptions(address, "ada@example.com", save_for_later=True),
+    )
+    assert intent.status is PaymentIntentStatus.SUCCEEDED
+    at_stripe = httpx.get(
+        f"{localstripe.api_base}/v1/payment_intents/{intent.id}",
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},
+    ).json()
+    assert at_stripe["shipping"]["name"] == "Ada Lovelace"
+    assert at_stripe["shipping"]["address"] == {
+        "line1": "12 St James's Square",
+        "line2": None,
+        "city": "London",
+        "state": None,
+        "postal_code": "SW1Y 4JH",
+        "country": "GB",
+    }
+    assert at_stripe["receipt_email"] == "ada@example.com"
+    assert at_stripe["setup_future_usage"] == "off_session"
+
+
+def test_the_offline_stripe_refuses_a_malformed_shipping(
+    localstripe: LocalStripe, customer: str
+) -> None:
+    response = httpx.post(
+        f"{localstripe.api_base}/v1/payment_intents",
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},
+        data={"amount": 500, "currency": "usd", "shipping[name]": "Ada"},
+    )
+    assert response.status_code == 400, response.text

@@ -24,8 +24,10 @@ from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
 from couchpay.ports.gateway import (
+    NO_OPTIONS,
     PaymentGateway,
     PaymentIntentResult,
+    PaymentOptions,
     RefundResult,
     SetupIntentResult,
 )
@@ -232,6 +234,7 @@ class FakeGateway(PaymentGateway):
         self.customers: list[str] = []
         self.calls: list[str] = []
         self.refund_keys: set[str] = set()
+        self.pay_options: list[PaymentOptions] = []
         self.down = False
         self.rate_limited = 0
         """How many of the next ``pay`` calls answer as Stripe's 429 (nothing done)."""
@@ -293,8 +296,10 @@ class FakeGateway(PaymentGateway):
         payment_method_id: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        options: PaymentOptions = NO_OPTIONS,
     ) -> PaymentIntentResult:
         self._check("pay")
+        self.pay_options.append(options)
         if self.rate_limited > 0:
             self.rate_limited -= 1
             raise GatewayBusy()

@@ -17,6 +17,7 @@ from couchpay.service.reconcile import reconcile
 from couchpay.service.refunds import refund_purchase
 from couchpay.service.webhooks import WebhookEvent, handle_event
 from couchpay.wire.push import PushNotifier
+from tests.shipping import ADDRESS
 from tests.unit.conftest import NOW, Call
 from tests.unit.fakes import THREE_DS, FakeGateway, MemoryStore
 from tests.unit.test_handlers import CART, save
@@ -52,7 +53,9 @@ def three_ds_purchase(
     call: Call, gateway: FakeGateway, store: MemoryStore, rid: str = "r1"
 ) -> tuple[str, str]:
     card_id = save(call, gateway, THREE_DS)
-    reply = call("purchase-request", {"cardId": card_id, "items": CART}, rid=rid)
+    reply = call(
+        "purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS}, rid=rid
+    )
     tx = reply["message"]["transactionId"]
     return tx, store.purchases[tx].payment_intent_id or ""
 
@@ -106,7 +109,7 @@ def test_reconcile_finds_the_intent_by_metadata_when_its_id_was_never_stored(
 ) -> None:
     card_id = save(call, gateway)
     gateway.down = True  # Stripe took the charge, but the answer was lost
-    call("purchase-request", {"cardId": card_id, "items": CART})
+    call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     (p,) = store.purchases.values()
     gateway.down = False
     gateway.pay(
@@ -133,7 +136,7 @@ def test_reconcile_fails_what_never_reached_stripe_and_charges_nothing(
 ) -> None:
     card_id = save(call, gateway)
     gateway.down = True
-    call("purchase-request", {"cardId": card_id, "items": CART})
+    call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     gateway.down = False
     later(svc)
     assert reconcile(svc, timedelta(hours=1)).examined == 0  # too recent: maybe in flight
@@ -157,7 +160,7 @@ def test_reconcile_leaves_an_unfinished_3ds_open_and_counts_stripe_down(
 
 def paid(call: Call, gateway: FakeGateway, store: MemoryStore) -> str:
     card_id = save(call, gateway)
-    call("purchase-request", {"cardId": card_id, "items": CART})
+    call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     (p,) = store.purchases.values()
     return p.transaction_id
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from couchpay.domain.catalog import DEMO_CATALOG
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
+from tests.shipping import ADDRESS
 from tests.unit.conftest import Call
 from tests.unit.fakes import DECLINE_ATTACH, DECLINE_CHARGE, THREE_DS, FakeGateway, MemoryStore
 
@@ -115,7 +116,7 @@ def test_other_users_cards_cannot_be_touched(call: Call, gateway: FakeGateway) -
     card_id = save(call, gateway, user="u2")
     for action in ("delete-credit-card", "set-default-card"):
         assert call(action, {"cardId": card_id})["message"]["code"] == "not_found"
-    reply = call("purchase-request", {"cardId": card_id, "items": CART})
+    reply = call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     assert reply["message"]["code"] == "card_not_valid"
     assert "pay" not in gateway.calls
 
@@ -134,7 +135,11 @@ def test_purchase_charges_19200_once_and_replays(
     call: Call, gateway: FakeGateway, store: MemoryStore
 ) -> None:
     card_id = save(call, gateway)
-    reply = call("purchase-request", {"cardId": card_id, "items": CART}, rid="buy-1")
+    reply = call(
+        "purchase-request",
+        {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert reply["action"] == "purchase-request-resp-success"
     msg = reply["message"]
     assert (msg["totalCents"], msg["subtotalCents"], msg["streamingCostCents"]) == (
@@ -144,7 +149,11 @@ def test_purchase_charges_19200_once_and_replays(
     )
     assert msg["shippingCents"] == 500
     assert msg["card"] == {"brand": "visa", "lastFour": "4242"}
-    again = call("purchase-request", {"cardId": card_id, "items": CART}, rid="buy-1")
+    again = call(
+        "purchase-request",
+        {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert again["message"] == msg
     assert gateway.calls.count("pay") == 1
     assert [p.status for p in store.purchases.values()] == [PurchaseStatus.SUCCEEDED]
@@ -152,8 +161,16 @@ def test_purchase_charges_19200_once_and_replays(
 
 def test_request_id_reused_for_another_cart_is_refused(call: Call, gateway: FakeGateway) -> None:
     card_id = save(call, gateway)
-    call("purchase-request", {"cardId": card_id, "items": CART}, rid="buy-1")
-    reply = call("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid="buy-1")
+    call(
+        "purchase-request",
+        {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
+    reply = call(
+        "purchase-request",
+        {"cardId": card_id, "items": CART[:1], "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert reply["message"]["code"] == "request_id_reused"
     assert gateway.calls.count("pay") == 1
 
@@ -165,7 +182,10 @@ def test_purchase_request_needs_a_request_id(svc: Any, gateway: FakeGateway, cal
 
     card_id = save(call, gateway)
     frame = json.dumps(
-        {"action": "purchase-request", "message": {"cardId": card_id, "items": CART}}
+        {
+            "action": "purchase-request",
+            "message": {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS},
+        }
     )
     reply = handle_frame(svc, "u1", frame)
     assert reply["message"]["code"] == "bad_request"
@@ -177,11 +197,15 @@ def test_price_mismatch_and_unknown_item_change_nothing(
 ) -> None:
     card_id = save(call, gateway)
     cheap = [{**CART[0], "price_cents": 1}]
-    assert call("purchase-request", {"cardId": card_id, "items": cheap})["message"]["code"] == (
-        "price_mismatch"
-    )
+    assert call(
+        "purchase-request", {"cardId": card_id, "items": cheap, "shippingAddress": ADDRESS}
+    )["message"]["code"] == ("price_mismatch")
     unknown = [{"item_id": "nope", "price_cents": 1}]
-    reply = call("purchase-request", {"cardId": card_id, "items": unknown}, rid="r2")
+    reply = call(
+        "purchase-request",
+        {"cardId": card_id, "items": unknown, "shippingAddress": ADDRESS},
+        rid="r2",
+    )
     assert reply["message"]["code"] == "item_unavailable"
     assert store.purchases == {}
     assert "pay" not in gateway.calls
@@ -191,7 +215,7 @@ def test_decline_settles_failed_with_stripes_code(
     call: Call, gateway: FakeGateway, store: MemoryStore
 ) -> None:
     card_id = save(call, gateway, DECLINE_CHARGE)
-    reply = call("purchase-request", {"cardId": card_id, "items": CART})
+    reply = call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     assert reply["action"] == "purchase-request-resp-failure"
     assert reply["message"]["code"] == "card_declined"
     (p,) = store.purchases.values()
@@ -204,7 +228,7 @@ def test_decline_settles_failed_with_stripes_code(
 
 def test_three_d_secure_then_confirm(call: Call, gateway: FakeGateway, store: MemoryStore) -> None:
     card_id = save(call, gateway, THREE_DS)
-    reply = call("purchase-request", {"cardId": card_id, "items": CART})
+    reply = call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     assert reply["action"] == "get-payment-intent"
     tx = reply["message"]["transactionId"]
     assert reply["message"]["clientSecret"].endswith("_secret")
@@ -221,7 +245,9 @@ def test_three_d_secure_then_confirm(call: Call, gateway: FakeGateway, store: Me
 
 def test_three_d_secure_failed(call: Call, gateway: FakeGateway, store: MemoryStore) -> None:
     card_id = save(call, gateway, THREE_DS)
-    tx = call("purchase-request", {"cardId": card_id, "items": CART})["message"]["transactionId"]
+    tx = call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})[
+        "message"
+    ]["transactionId"]
     gateway.complete_3ds(store.purchases[tx].payment_intent_id or "", success=False)
     reply = call("confirm-purchase", {"transactionId": tx})
     assert reply["action"] == "purchase-request-resp-failure"
@@ -234,7 +260,7 @@ def test_stripe_down_leaves_the_record_pending_never_failed(
 ) -> None:
     card_id = save(call, gateway)
     gateway.down = True
-    reply = call("purchase-request", {"cardId": card_id, "items": CART})
+    reply = call("purchase-request", {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS})
     assert reply["action"] == "purchase-request-resp-failure"
     assert reply["message"]["code"] == "payment_processing"
     assert [p.status for p in store.purchases.values()] == [PurchaseStatus.PENDING]
@@ -243,14 +269,19 @@ def test_stripe_down_leaves_the_record_pending_never_failed(
 def test_one_off_card_is_not_saved_unless_asked(
     call: Call, gateway: FakeGateway, store: MemoryStore
 ) -> None:
-    reply = call("purchase-request", {"stripePayment": {"id": gateway.card()}, "items": CART})
+    reply = call(
+        "purchase-request",
+        {"stripePayment": {"id": gateway.card()}, "items": CART, "shippingAddress": ADDRESS},
+    )
     assert reply["action"] == "purchase-request-resp-success"
     assert store.cards == {}
     (p,) = store.purchases.values()
     assert p.card_id is None
     pm = gateway.card(fingerprint="keep")
     reply = call(
-        "purchase-request", {"stripePayment": pm, "saveCard": True, "items": CART}, rid="r2"
+        "purchase-request",
+        {"stripePayment": pm, "saveCard": True, "items": CART, "shippingAddress": ADDRESS},
+        rid="r2",
     )
     assert reply["action"] == "purchase-request-resp-success"
     assert [c.card_token for c in store.cards.values()] == [pm]
@@ -259,7 +290,11 @@ def test_one_off_card_is_not_saved_unless_asked(
 def test_history_pages_newest_first(call: Call, gateway: FakeGateway) -> None:
     card_id = save(call, gateway)
     for n in range(5):
-        call("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid=f"r{n}")
+        call(
+            "purchase-request",
+            {"cardId": card_id, "items": CART[:1], "shippingAddress": ADDRESS},
+            rid=f"r{n}",
+        )
     first = call("get-user-purchases", {"limit": 2})["message"]
     assert len(first["purchases"]) == 2
     second = call("get-user-purchases", {"limit": 2, "cursor": first["nextCursor"]})["message"]
@@ -286,7 +321,9 @@ def test_someone_elses_one_off_card_is_refused_before_stripe_is_touched(
     call: Call, gateway: FakeGateway, store: MemoryStore
 ) -> None:
     pm = gateway.card(customer_id="cus_other")
-    reply = call("purchase-request", {"stripePayment": pm, "items": CART})
+    reply = call(
+        "purchase-request", {"stripePayment": pm, "items": CART, "shippingAddress": ADDRESS}
+    )
     assert reply["message"]["code"] == "card_not_valid"
     assert gateway.calls == ["get_payment_method"]  # a read, no customer created, no charge
     assert store.purchases == {}
@@ -295,7 +332,11 @@ def test_someone_elses_one_off_card_is_refused_before_stripe_is_touched(
 def test_history_accepts_next_cursor_as_the_cursor_name(call: Call, gateway: FakeGateway) -> None:
     card_id = save(call, gateway)
     for n in range(3):
-        call("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid=f"r{n}")
+        call(
+            "purchase-request",
+            {"cardId": card_id, "items": CART[:1], "shippingAddress": ADDRESS},
+            rid=f"r{n}",
+        )
     first = call("get-user-purchases", {"limit": 2})["message"]
     second = call("get-user-purchases", {"limit": 2, "nextCursor": first["nextCursor"]})["message"]
     assert len(second["purchases"]) == 1

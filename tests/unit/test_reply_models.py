@@ -24,6 +24,7 @@ from couchpay.wire.replies import (
     validate_reply,
 )
 from couchpay.wire.routes import ROUTES
+from tests.shipping import ADDRESS
 from tests.unit.conftest import Call
 from tests.unit.fakes import DECLINE_CHARGE, THREE_DS, FakeGateway, MemoryStore
 
@@ -55,23 +56,50 @@ def every_kind_of_reply(
     send("delete-credit-card", {"cardId": other["message"]["uuid"]})
     send("delete-credit-card", {"cardId": "nope"})
 
-    paid = send("purchase-request", {"cardId": card_id, "items": CART}, rid="buy-1")
+    paid = send(
+        "purchase-request",
+        {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )
     assert paid["action"] == "purchase-request-resp-success"
-    send("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid="buy-1")  # reused
+    send(
+        "purchase-request",
+        {"cardId": card_id, "items": CART[:1], "shippingAddress": ADDRESS},
+        rid="buy-1",
+    )  # reused
     wrong_price = [{**CART[0], "price_cents": 1}]
-    send("purchase-request", {"cardId": card_id, "items": wrong_price}, rid="buy-2")
+    send(
+        "purchase-request",
+        {"cardId": card_id, "items": wrong_price, "shippingAddress": ADDRESS},
+        rid="buy-2",
+    )
     declined = gateway.card(DECLINE_CHARGE)
-    send("purchase-request", {"stripePayment": declined, "items": CART}, rid="buy-3")
+    send(
+        "purchase-request",
+        {"stripePayment": declined, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-3",
+    )
     three_ds = gateway.card(THREE_DS)
-    needs = send("purchase-request", {"stripePayment": three_ds, "items": CART}, rid="buy-4")
+    needs = send(
+        "purchase-request",
+        {"stripePayment": three_ds, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-4",
+    )
     assert needs["action"] == "get-payment-intent"
     tx = needs["message"]["transactionId"]
     send("confirm-purchase", {"transactionId": tx})  # not finished yet
     gateway.complete_3ds(store.purchases[tx].payment_intent_id or "", success=True)
     send("confirm-purchase", {"transactionId": tx})
     send("confirm-purchase", {"transactionId": "nope"})
+    send("get-purchase", {"transactionId": tx})
+    send("get-purchase", {"requestId": "buy-1"})
+    send("get-purchase", {"requestId": "never-sent"})
     gateway.down = True
-    send("purchase-request", {"cardId": card_id, "items": CART}, rid="buy-5")  # pending
+    send(
+        "purchase-request",
+        {"cardId": card_id, "items": CART, "shippingAddress": ADDRESS},
+        rid="buy-5",
+    )  # pending
     gateway.down = False
     svc.line = Line(LineSettings(rate=1.0), clock=lambda: 0.0)  # one purchase a second, frozen
     send("purchase-request", {"cardId": card_id, "items": CART[:1]}, rid="line-1")  # goes now

@@ -13,7 +13,7 @@ from couchpay.domain.cards import Card
 from couchpay.limits import UserLimits
 from couchpay.logs import JsonFormatter
 from couchpay.service.cards import save_card
-from couchpay.service.context import Services
+from tests.services import services
 from tests.unit.conftest import NOW
 from tests.unit.fakes import FakeGateway, MemoryStore
 
@@ -75,7 +75,7 @@ class LateStore(MemoryStore):
 
 def test_the_losing_save_of_one_card_answers_the_winner_and_detaches_its_own() -> None:
     store, gateway = LateStore(), FakeGateway()
-    svc = Services(store=store, gateway=gateway, now=lambda: NOW)
+    svc = services(store, gateway, now=lambda: NOW)
     first, second = gateway.card(fingerprint="fp_same"), gateway.card(fingerprint="fp_same")
     winner = save_card(svc, "u1", first)
     loser = save_card(svc, "u1", second)

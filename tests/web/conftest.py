@@ -113,7 +113,9 @@ class Shopper:
     screens: Path
 
     def shot(self, name: str, full_page: bool = True) -> None:
+        """A screenshot of the screen as it is, which axe-core checks too (0 violations)."""
         self.page.screenshot(path=str(self.screens / f"{name}.png"), full_page=full_page)
+        check_axe(self.page, name)
 
     def go(self, tab: str) -> None:
         self.page.get_by_role("navigation", name="Main").get_by_role("link", name=tab).click()
@@ -141,9 +143,30 @@ class Shopper:
         self.go("Shop")
         wanted = quantities or {"Livestream ticket": 1, "Meet and greet": 1, "Tour poster": 1}
         for name, quantity in wanted.items():
-            self.page.get_by_role("button", name=f"Add {name} to cart").click()
+            self.page.get_by_role("button", name=f"Add to cart: {name}").click()
             if quantity != 1:
-                self.page.get_by_label(f"Quantity of {name}", exact=True).last.fill(str(quantity))
+                box = self.page.get_by_label(f"Quantity of {name}", exact=True).last
+                box.fill(str(quantity))
+                box.press("Enter")  # a typed quantity applies on Enter (or when leaving the box)
+
+    def fill_address(self, **fields: str) -> None:
+        """The shipping address form at checkout, as a fan types it."""
+        country = fields.pop("Country", "GB")
+        address = {
+            "Full name": "Ada Lovelace",
+            "Street address": "12 St James's Square",
+            "City": "London",
+            "Postal or ZIP code": "SW1Y 4JH",
+            **fields,
+        }
+        form = self.page.get_by_role("group", name="Ship the poster to")
+        for label, value in address.items():
+            form.get_by_label(label, exact=True).fill(value)
+        form.get_by_label("Country").select_option(country)
+
+    def axe(self, screen: str) -> None:
+        """axe-core (from web/node_modules) on the page as it is now: no violations at all."""
+        check_axe(self.page, screen)
 
     def pay_button(self) -> Any:
         return self.page.get_by_role("button", name="Pay $")
@@ -163,6 +186,25 @@ class Shopper:
                 )
             )
             return json.loads(ws.recv(timeout=30))
+
+
+AXE_JS = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SEEN: list[str] = []
+
+
+def check_axe(page: Page, screen: str) -> None:
+    if not AXE_JS.is_file():
+        pytest.fail(f"axe-core is not installed ({AXE_JS}): run web/build.sh", pytrace=False)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations'],"
+        " rules: {'label-content-name-mismatch': {enabled: true}}});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
+    )
+    AXE_SEEN.append(screen)
+    assert result == [], f"axe-core on {screen}: {json.dumps(result, indent=1)}"
 
 
 def sign_in(

@@ -31,7 +31,7 @@ def test_totals_use_the_rate_and_currency_of_get_items(
     fan = sign_in(context.new_page(), euro_server, screens, "euro")
     page = fan.page
     expect(page.get_by_role("list").filter(has_text="Tour poster")).to_contain_text(
-        "€100.00 + €5.00 shipping"
+        "€112.50 all-in (€100.00 + €12.50 streaming cost) + €5.00 shipping"
     )
 
     fan.fill_cart()
@@ -47,6 +47,7 @@ def test_totals_use_the_rate_and_currency_of_get_items(
     pay = page.get_by_role("button", name=re.compile(r"^Pay "))
     expect(pay).to_have_text("Pay €196.25")
     fan.fill_card(VISA)
+    fan.fill_address()
     pay.click()
 
     result = page.get_by_role("region", name="Payment complete")

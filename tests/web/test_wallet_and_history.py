@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import VISA, VISA_2
+from tests.shipping import ADDRESS
 from tests.web.conftest import Shopper
 from tests.web.helpers import payment_method
 
@@ -20,6 +21,7 @@ def test_history_lists_purchases_newest_first_a_page_at_a_time(shopper: Shopper)
             {
                 "cardId": card["message"]["uuid"],
                 "items": [{"item_id": item["itemId"], "price_cents": item["priceCents"]}],
+                "shippingAddress": ADDRESS,
             },
         )
         assert reply["action"] == "purchase-request-resp-success", reply
@@ -38,6 +40,7 @@ def test_history_lists_purchases_newest_first_a_page_at_a_time(shopper: Shopper)
     shopper.shot("14-purchases")
     page.get_by_role("button", name="Show older purchases").click()
     expect(rows).to_have_count(13)
+    expect(rows.nth(10)).to_be_focused()  # the button is gone: focus is on what it brought
     expect(page.get_by_role("button", name="Show older purchases")).to_have_count(0)
 
 
@@ -52,14 +55,16 @@ def test_set_the_default_card_and_delete_cards(shopper: Shopper) -> None:
     expect(first).to_contain_text("Default")
     shopper.shot("04-wallet-two-cards")
 
-    second.get_by_role("button", name="Make Visa ending in 1111 the default card").click()
+    second.get_by_role("button", name="Make default: Visa ending in 1111").click()
     expect(second).to_contain_text("Default")
+    expect(second).to_be_focused()  # the pressed button is gone: focus stays on its card
     expect(
         page.get_by_role("list").filter(has=first).get_by_role("listitem").first
     ).to_have_accessible_name("Visa ending in 1111")  # the default is listed first
 
     first.get_by_role("button", name="Remove Visa ending in 4242").click()
     expect(first).to_contain_text("Remove this card?")
+    expect(first.get_by_role("button", name="Yes, remove")).to_be_focused()
     shopper.shot("15-wallet-remove-confirm")
     first.get_by_role("button", name="Yes, remove").click()
     expect(

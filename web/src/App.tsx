@@ -1,6 +1,14 @@
 import { Elements } from '@stripe/react-stripe-js';
 import type { Stripe } from '@stripe/stripe-js';
-import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type MouseEvent,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { fetchConfig, type PageConfig, type Session } from './api/http';
 import { CouchpaySocket, type Reply, type SocketStatus } from './api/socket';
 import {
@@ -17,6 +25,10 @@ import { itemCount, parseCatalog } from './cart';
 import { connectionTrouble, plainWords, type Failure } from './errors';
 import { Checkout } from './screens/Checkout';
 import { History } from './screens/History';
+import { ConnectionBanner, useOffline } from './components/ConnectionBanner';
+import { useOrderRecovery } from './orderRecovery';
+import { receiptInPath, routeFromLocation } from './routing';
+import { Receipt } from './screens/Receipt';
 import { Result } from './screens/Result';
 import { Shop } from './screens/Shop';
 import { SignIn } from './screens/SignIn';
@@ -24,13 +36,6 @@ import { Wallet } from './screens/Wallet';
 import { loadSession, saveSession, socketUrl, tokenExpired } from './session';
 import { useSharedCart } from './sharedCart';
 import { isRealStripeJs, loadStripeFromConfig } from './stripe/loadStripeFromConfig';
-
-const ROUTES: Route[] = ['shop', 'wallet', 'checkout', 'purchases', 'result'];
-
-function routeFromHash(): Route {
-  const name = window.location.hash.replace(/^#\/?/, '');
-  return (ROUTES as string[]).includes(name) ? (name as Route) : 'shop';
-}
 
 export function App() {
   const [config, setConfig] = useState<PageConfig | null>(null);
@@ -61,7 +66,7 @@ export function App() {
     saveSession(s);
     setNotice(null);
     setSession(s);
-    window.location.hash = '#/shop';
+    if (receiptInPath() === null) window.location.hash = '#/shop';
   }, []);
   const signOut = useCallback((why: string | null = null) => {
     saveSession(null);
@@ -142,7 +147,9 @@ function SignedIn({
   session: Session;
   onSignOut: (why?: string | null) => void;
 }) {
-  const [route, setRoute] = useState<Route>(routeFromHash);
+  const [route, setRoute] = useState<Route>(routeFromLocation);
+  const [receiptId, setReceiptId] = useState<string | null>(receiptInPath);
+  const offline = useOffline();
   const [status, setStatus] = useState<SocketStatus>('connecting');
   const [catalog, setCatalog] = useState<Loadable<Catalog>>(loadable);
   const [wallet, setWallet] = useState<Loadable<WalletCard[]>>(loadable);
@@ -197,14 +204,30 @@ function SignedIn({
   }, [status, session.token, onSignOut]);
 
   useEffect(() => {
-    const onHash = () => setRoute(routeFromHash());
-    window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
+    const onLocation = () => {
+      setRoute(routeFromLocation());
+      setReceiptId(receiptInPath());
+    };
+    window.addEventListener('hashchange', onLocation);
+    window.addEventListener('popstate', onLocation);
+    return () => {
+      window.removeEventListener('hashchange', onLocation);
+      window.removeEventListener('popstate', onLocation);
+    };
   }, []);
 
   const go = useCallback((next: Route) => {
-    if (window.location.hash !== `#/${next}`) window.location.hash = `#/${next}`;
+    if (window.location.pathname !== '/' || window.location.hash !== `#/${next}`) {
+      window.history.pushState(null, '', `/#/${next}`);
+    }
     setRoute(next);
+    window.scrollTo(0, 0);
+  }, []);
+
+  const openReceipt = useCallback((transactionId: string) => {
+    window.history.pushState(null, '', `/purchases/${encodeURIComponent(transactionId)}`);
+    setReceiptId(transactionId);
+    setRoute('receipt');
     window.scrollTo(0, 0);
   }, []);
 
@@ -294,6 +317,15 @@ function SignedIn({
     [go],
   );
 
+  const { pendingOrder, recoverOrder } = useOrderRecovery({
+    userId: session.userId,
+    socket,
+    status,
+    cart,
+    showOutcome,
+    reloadWallet,
+  });
+
   const state: AppState = {
     config,
     session,
@@ -308,10 +340,18 @@ function SignedIn({
     outcome,
     showOutcome,
     go,
+    openReceipt,
+    pendingOrder,
+    recoverOrder,
   };
 
   const count = itemCount(cart.cart.quantities);
-  const tab = route === 'checkout' || route === 'result' ? 'shop' : route;
+  const tab =
+    route === 'checkout' || route === 'result' ? 'shop' : route === 'receipt' ? 'purchases' : route;
+  const navigate = (next: Route) => (e: MouseEvent<HTMLAnchorElement>) => {
+    e.preventDefault(); // the page routes itself: no reload, even from a receipt's own URL
+    go(next);
+  };
   return (
     <AppContext.Provider value={state}>
       <Elements stripe={stripePromise}>
@@ -332,7 +372,11 @@ function SignedIn({
                 couchtour<span>.tv</span>
               </span>
               <nav aria-label="Main">
-                <a href="#/shop" aria-current={tab === 'shop' ? 'page' : undefined}>
+                <a
+                  href="/#/shop"
+                  onClick={navigate('shop')}
+                  aria-current={tab === 'shop' ? 'page' : undefined}
+                >
                   Shop
                   {count > 0 && (
                     <span className="pill" aria-label={`${count} in cart`}>
@@ -340,10 +384,18 @@ function SignedIn({
                     </span>
                   )}
                 </a>
-                <a href="#/wallet" aria-current={tab === 'wallet' ? 'page' : undefined}>
+                <a
+                  href="/#/wallet"
+                  onClick={navigate('wallet')}
+                  aria-current={tab === 'wallet' ? 'page' : undefined}
+                >
                   Wallet
                 </a>
-                <a href="#/purchases" aria-current={tab === 'purchases' ? 'page' : undefined}>
+                <a
+                  href="/#/purchases"
+                  onClick={navigate('purchases')}
+                  aria-current={tab === 'purchases' ? 'page' : undefined}
+                >
                   Purchases
                 </a>
               </nav>
@@ -357,53 +409,18 @@ function SignedIn({
               </div>
             </div>
           </header>
-          <ConnectionBanner status={status} onSignOut={onSignOut} />
+          <ConnectionBanner status={status} offline={offline} onSignOut={onSignOut} />
           <main id="main" tabIndex={-1}>
             {route === 'shop' && <Shop />}
             {route === 'wallet' && <Wallet />}
             {route === 'checkout' && <Checkout />}
             {route === 'purchases' && <History />}
             {route === 'result' && <Result />}
+            {route === 'receipt' && receiptId !== null && <Receipt transactionId={receiptId} />}
           </main>
           <TestModeFooter config={config} />
         </div>
       </Elements>
     </AppContext.Provider>
-  );
-}
-
-function ConnectionBanner({
-  status,
-  onSignOut,
-}: {
-  status: SocketStatus;
-  onSignOut: (why?: string | null) => void;
-}) {
-  // Still no connection after a while: the server may have restarted with other keys.
-  const [stuck, setStuck] = useState(false);
-  useEffect(() => {
-    setStuck(false);
-    if (status !== 'reconnecting') return;
-    const timer = setTimeout(() => setStuck(true), 20_000);
-    return () => clearTimeout(timer);
-  }, [status]);
-  const text =
-    status === 'reconnecting'
-      ? 'Connection lost — reconnecting… Anything you started will continue; nothing is charged twice.'
-      : status === 'connecting'
-        ? 'Connecting…'
-        : null;
-  return (
-    <div className={text ? `banner banner-${status}` : 'banner banner-hidden'} role="status">
-      {text}
-      {stuck && (
-        <>
-          {' '}
-          <button type="button" className="link" onClick={() => onSignOut(null)}>
-            Sign in again
-          </button>
-        </>
-      )}
-    </div>
   );
 }

@@ -4,6 +4,7 @@ import { createContext, useContext } from 'react';
 import type { PageConfig, Session } from './api/http';
 import type { CouchpaySocket, SocketStatus } from './api/socket';
 import type { Catalog, Rate, Totals } from './cart';
+import type { InFlight } from './inflight';
 import type { CartApi } from './sharedCart';
 
 export interface WalletCard {
@@ -39,8 +40,20 @@ export interface PurchaseLineView {
   name: string;
   unitPriceCents: number;
   quantity: number;
+  shippingCents?: number;
 }
 
+export interface ShippingAddressView {
+  name: string;
+  line1: string;
+  line2: string | null;
+  city: string;
+  state: string | null;
+  postalCode: string;
+  country: string;
+}
+
+/** A purchase as `get-purchase` and `get-user-purchases` give it: everything a receipt shows. */
 export interface PurchaseView extends PurchaseTotals {
   requestId: string;
   createdAt: string;
@@ -48,6 +61,9 @@ export interface PurchaseView extends PurchaseTotals {
   items: PurchaseLineView[];
   failureCode: string | null;
   failureMessage: string | null;
+  refundedCents: number;
+  shippingAddress: ShippingAddressView | null;
+  receiptEmail: string | null;
 }
 
 /** What every outcome keeps of the checkout: its lines and the pricing the page showed. */
@@ -70,7 +86,7 @@ export type Outcome =
       totals: Totals;
     });
 
-export type Route = 'shop' | 'wallet' | 'checkout' | 'purchases' | 'result';
+export type Route = 'shop' | 'wallet' | 'checkout' | 'purchases' | 'result' | 'receipt';
 
 export interface AppState {
   config: PageConfig;
@@ -87,6 +103,12 @@ export interface AppState {
   outcome: Outcome | null;
   showOutcome: (outcome: Outcome) => void;
   go: (route: Route) => void;
+  /** Show the receipt of a purchase at its own URL, /purchases/<transactionId>. */
+  openReceipt: (transactionId: string) => void;
+  /** The order being paid whose outcome is not known yet (any tab), if any. */
+  pendingOrder: InFlight | null;
+  /** Ask the service what became of the pending order (after a timeout, a reload, ...). */
+  recoverOrder: () => void;
 }
 
 export const AppContext = createContext<AppState | null>(null);

@@ -15,6 +15,10 @@ export interface Item {
   kind: string;
   priceCents: number;
   shippingCents: number;
+  /** What it is (may be empty). */
+  description?: string;
+  /** Livestreams: when the show starts, ISO 8601 UTC; else null. */
+  showStartsAt?: string | null;
 }
 
 /** itemId -> quantity (1..MAX_QUANTITY); items not in the cart are absent. */

@@ -29,7 +29,32 @@ const PLAIN: Record<string, string> = {
   bad_request: 'The page sent something the server could not read. Reload the page and try again.',
   internal_error:
     'Something went wrong on our side. Nothing was charged twice; try again in a moment.',
+  shipping_address_required: 'The poster ships to you: enter the address to send it to.',
+  amount_too_small:
+    'The total is below the smallest amount a card can be charged. Add something to your cart.',
+  amount_too_large: 'The total is above what a card can be charged at once. Split your order.',
+  payment_failed: 'The payment did not go through, so nothing was charged. Try again.',
+  payment_rejected:
+    'The payment provider refused this payment. Nothing was charged; try again or contact us.',
+  rate_limited: 'Too many requests at once. Wait a few seconds and try again.',
+  frame_too_large: 'The cart is too large to send. Remove some items and try again.',
+  unknown_action: 'The page is out of date. Reload it and try again.',
+  generic_decline: 'Your bank declined this card. Try another card, or call your bank.',
+  do_not_honor: 'Your bank declined this card. Try another card, or call your bank.',
+  lost_card: 'Your bank declined this card. Try another card, or call your bank.',
+  stolen_card: 'Your bank declined this card. Try another card, or call your bank.',
+  fraudulent: 'Your bank declined this card. Try another card, or call your bank.',
+  card_velocity_exceeded: 'The card reached its spending limit. Try another card.',
+  invalid_cvc: 'The security code (CVC) is wrong. Check the 3 digits on the back of the card.',
+  invalid_expiry_month: 'The expiry month is wrong. Check the card.',
+  invalid_expiry_year: 'The expiry year is wrong. Check the card.',
+  incorrect_zip: 'The ZIP or postal code does not match the card. Check it and try again.',
+  authentication_required:
+    'Your bank wants to confirm this payment. Press Pay again to do its security check.',
 };
+
+/** Every failure code the page has its own words for (tests check each has a sentence). */
+export const KNOWN_CODES = Object.keys(PLAIN);
 
 export interface Failure {
   code?: string | null;

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_client import DynamoDbSettings, make_client
+from couchpay.ports.identity import Caller
 from couchpay.wire import reply_size
 
 if TYPE_CHECKING:
@@ -86,10 +87,16 @@ class AwsConnections:
 
     # the registry ------------------------------------------------------------------------
     def add(
-        self, connection_id: str, user_id: str, endpoint: str, until: float | None = None
+        self,
+        connection_id: str,
+        user_id: str,
+        endpoint: str,
+        until: float | None = None,
+        email: str | None = None,
     ) -> None:
         """``until``: when the sign-in token expires; the record (hence the connection's
-        identity) ends then, if that is before API Gateway's own limit."""
+        identity) ends then, if that is before API Gateway's own limit. ``email``: the
+        token's, for receipts."""
         now = int(self._clock())
         expires_at = now + CONNECTION_TTL_SECONDS
         item: dict[str, str | int] = {
@@ -99,6 +106,8 @@ class AwsConnections:
             "connected_at": now,
             "expires_at": expires_at if until is None else min(expires_at, int(until)),
         }
+        if email is not None:
+            item["email"] = email  # from the verified token: the receipt email
         if self._dynamodb is not None:  # a client was given: it makes every call
             self._dynamodb.put_item(TableName=self.table, Item=rows.wire(item))
             return
@@ -123,6 +132,11 @@ class AwsConnections:
 
     def user_of(self, connection_id: str) -> str | None:
         """The user signed in on this connection, or None (unknown, or past its TTL)."""
+        caller = self.caller_of(connection_id)
+        return caller.user_id if caller else None
+
+    def caller_of(self, connection_id: str) -> Caller | None:
+        """Who signed in on this connection (user and email), or None."""
         found = self.dynamodb.get_item(
             TableName=self.table,
             Key=rows.wire({"connection_id": connection_id}),
@@ -133,8 +147,10 @@ class AwsConnections:
         item = rows.unwire(found)
         if int(item.get("expires_at", 0)) <= self._clock():
             return None
-        user_id = item.get("user_id")
-        return user_id if isinstance(user_id, str) else None
+        user_id, email = item.get("user_id"), item.get("email")
+        if not isinstance(user_id, str):
+            return None
+        return Caller(user_id, email if isinstance(email, str) else None)
 
     def count_of(self, user_id: str) -> int:
         """How many connections the user has open (``$connect``: without boto3, like ``add``)."""

@@ -24,9 +24,8 @@ from typing import Any
 
 import jwt
 
-from couchpay.adapters.jwt_expiry import ExpiringJwt
 from couchpay.domain.errors import Unauthorized
-from couchpay.ports.identity import SignInUnavailable
+from couchpay.ports.identity import Caller, SignInUnavailable, TokenVerifier, email_claim
 
 ALGORITHM = "RS256"
 TOKEN_USES = ("access", "id")
@@ -39,7 +38,7 @@ class JwksUnavailable(SignInUnavailable):
     """The pool's key set could not be fetched: not the token's fault, so not Unauthorized."""
 
 
-class CognitoTokens(ExpiringJwt):
+class CognitoTokens(TokenVerifier):
     def __init__(
         self,
         jwks_url: str,
@@ -64,6 +63,9 @@ class CognitoTokens(ExpiringJwt):
         self._next_refresh = 0.0
 
     def verify(self, token: str) -> str:
+        return self.caller(token).user_id
+
+    def caller(self, token: str) -> Caller:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthorized("A sign-in token is required.")
         claims = self._claims(token)
@@ -76,7 +78,7 @@ class CognitoTokens(ExpiringJwt):
         subject = claims.get("sub")
         if not isinstance(subject, str) or not 0 < len(subject) <= 128:
             raise Unauthorized("The sign-in token has no usable subject.")
-        return subject
+        return Caller(subject, email_claim(claims), float(claims["exp"]))
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:

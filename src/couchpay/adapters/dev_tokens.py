@@ -6,18 +6,19 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 
-from couchpay.adapters.jwt_expiry import ExpiringJwt
 from couchpay.domain.errors import Unauthorized
 from couchpay.file_modes import private_dir
+from couchpay.ports.identity import Caller, TokenVerifier, email_claim
 
 ISSUER = "couchpay-dev"
 AUDIENCE = "couchpay"
 
 
-class DevTokens(ExpiringJwt):
+class DevTokens(TokenVerifier):
     def __init__(self, key_file: Path, ttl_seconds: int = 12 * 3600) -> None:
         self._key_file = key_file
         self._ttl = ttl_seconds
@@ -28,9 +29,9 @@ class DevTokens(ExpiringJwt):
             self._key = _load_or_create_key(self._key_file)
         return self._key
 
-    def mint(self, user_id: str, ttl_seconds: int | None = None) -> str:
+    def mint(self, user_id: str, ttl_seconds: int | None = None, email: str | None = None) -> str:
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": user_id,
             "iss": ISSUER,
             "aud": AUDIENCE,
@@ -38,9 +39,14 @@ class DevTokens(ExpiringJwt):
             "exp": now + (self._ttl if ttl_seconds is None else ttl_seconds),
             "token_use": "access",
         }
+        if email is not None:
+            claims["email"] = email
         return jwt.encode(claims, self._signing_key(), algorithm="HS256")
 
     def verify(self, token: str) -> str:
+        return self.caller(token).user_id
+
+    def caller(self, token: str) -> Caller:
         try:
             claims = jwt.decode(
                 token,
@@ -55,7 +61,7 @@ class DevTokens(ExpiringJwt):
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= 128:
             raise Unauthorized("The sign-in token has no usable subject.")
-        return subject
+        return Caller(subject, email_claim(claims), float(claims["exp"]))
 
 
 def _load_or_create_key(path: Path) -> bytes:

@@ -21,7 +21,7 @@ R = TypeVar("R")
 def _column(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, list):
+    if isinstance(value, list | dict):
         return json.dumps(value, separators=(",", ":"))
     return value
 

@@ -131,6 +131,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         """CREATE UNIQUE INDEX cards_one_live_per_fingerprint
             ON cards (user_id, fingerprint) WHERE active = 1 AND status = 'live'""",
     ),
+    # 5: receipts and shipping; what a catalog item is about, and when a show starts
+    (
+        "ALTER TABLE purchases ADD COLUMN shipping_address TEXT",
+        "ALTER TABLE purchases ADD COLUMN receipt_email TEXT",
+        "ALTER TABLE purchases ADD COLUMN save_card INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE catalog_items ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE catalog_items ADD COLUMN show_starts_at TEXT",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -24,8 +24,10 @@ from couchpay.adapters import _stripe_mapping as mapping
 from couchpay.domain.cards import CardFacts
 from couchpay.domain.errors import CardDeclined, CardNotValid, GatewayUnavailable
 from couchpay.ports.gateway import (
+    NO_OPTIONS,
     PaymentGateway,
     PaymentIntentResult,
+    PaymentOptions,
     RefundResult,
     SetupIntentResult,
 )
@@ -183,11 +185,12 @@ class StripeGateway(PaymentGateway):
         payment_method_id: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        options: PaymentOptions = NO_OPTIONS,
     ) -> PaymentIntentResult:
         # The API version stripe 16 pins (2026-10-28) refuses payment_method_types: it is
-        # allowed_payment_method_types now (our localstripe launcher maps it back). localstripe
-        # refuses setup_future_usage, description, receipt_email, automatic_payment_methods and
-        # return_url: send none of them.
+        # allowed_payment_method_types now (our localstripe launcher maps it back, and accepts
+        # shipping, receipt_email and setup_future_usage). localstripe refuses
+        # automatic_payment_methods and return_url: send neither.
         params: stripe.params.PaymentIntentCreateParams = {
             "amount": amount_cents,
             "currency": currency,
@@ -198,6 +201,12 @@ class StripeGateway(PaymentGateway):
         }
         if customer_id:
             params["customer"] = customer_id
+        if options.shipping is not None:
+            params["shipping"] = options.shipping.as_stripe()  # type: ignore[typeddict-item]
+        if options.receipt_email:
+            params["receipt_email"] = options.receipt_email
+        if options.save_for_later:
+            params["setup_future_usage"] = "off_session"
         try:
             pi = self._retrying(
                 lambda: self._client.v1.payment_intents.create(

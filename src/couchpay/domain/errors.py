@@ -7,7 +7,8 @@ and a user-safe sentence. ``protocol.py`` is the only place these become replies
     ├── BadRequest                 bad_request       malformed frame / invalid message
     │   ├── FrameTooLarge          frame_too_large
     │   ├── UnknownAction          unknown_action
-    │   └── AmountTooLarge         amount_too_large  over Stripe's maximum charge
+    │   ├── AmountTooLarge         amount_too_large  over Stripe's maximum charge
+    │   └── AmountTooSmall         amount_too_small  under Stripe's minimum for the currency
     ├── RateLimited                rate_limited      too many frames on one connection
     ├── ReplyTooLarge              reply_too_large   the answer would be over 128 KB
     ├── Unauthorized               unauthorized      token or userId/cogId mismatch
@@ -16,6 +17,7 @@ and a user-safe sentence. ``protocol.py`` is the only place these become replies
     ├── CardChecksFailed           card_checks_failed  Stripe's cvc/zip checks failed
     ├── ItemUnavailable            item_unavailable
     ├── PriceMismatch              price_mismatch
+    ├── ShippingAddressRequired shipping_address_required  a cart that ships, no address
     ├── RequestIdReused            request_id_reused  same requestId, different purchase
     ├── SoldOut                    sold_out          a limited item has no units left
     ├── Busy                       busy              the line to Stripe is full / too long
@@ -66,6 +68,11 @@ class AmountTooLarge(BadRequest):
     default_message = "The total is over the largest amount a card can be charged."
 
 
+class AmountTooSmall(BadRequest):
+    code = "amount_too_small"
+    default_message = "The total is below the smallest amount a card can be charged."
+
+
 class RateLimited(CouchpayError):
     code = "rate_limited"
     default_message = "Too many requests on this connection; slow down and retry."
@@ -99,6 +106,11 @@ class ItemUnavailable(CouchpayError):
 class PriceMismatch(CouchpayError):
     code = "price_mismatch"
     default_message = "A price in the cart has changed; please review the cart."
+
+
+class ShippingAddressRequired(CouchpayError):
+    code = "shipping_address_required"
+    default_message = "This order has an item that ships: a shipping address is needed."
 
 
 class RequestIdReused(CouchpayError):

@@ -1,14 +1,17 @@
-"""Purchase transaction records. Written ``pending`` before Stripe is called, settled after."""
+"""Purchase transaction records. Written ``pending`` before Stripe is called, settled after.
+
+The shipping address and the receipt email are written with the claim and never change."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from couchpay.domain.errors import GatewayUnavailable
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PurchaseStatus
 
 
@@ -48,6 +51,11 @@ class Purchase:
     failure_message: str | None = None
     stripe_response: dict[str, Any] = field(default_factory=dict)
     refunded_cents: int = 0
+    shipping_address: ShippingAddress | None = None
+    receipt_email: str | None = None
+    save_card: bool = False
+    """The card was typed in with "save this card": it joins the wallet once the payment
+    succeeds (never a declined one)."""
 
     def settled_as(
         self,
@@ -97,7 +105,15 @@ def unpaid_reason(p: Purchase) -> tuple[str, str] | None:
     )
 
 
-def request_hash(payment_source: str, lines: list[tuple[str, int, int]]) -> str:
-    """A stable digest of what a purchase request asks for: same requestId must mean the same."""
-    body = json.dumps([payment_source, sorted(lines)], separators=(",", ":"))
+def request_hash(
+    payment_source: str,
+    lines: list[tuple[str, int, int]],
+    shipping_address: ShippingAddress | None = None,
+) -> str:
+    """A stable digest of what a purchase request asks for: same requestId must mean the same
+    (the cart, the card and where it ships)."""
+    parts: list[Any] = [payment_source, sorted(lines)]
+    if shipping_address is not None:  # absent: the same digest as before addresses existed
+        parts.append(sorted(asdict(shipping_address).items()))
+    body = json.dumps(parts, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()

@@ -40,6 +40,10 @@ def add_commands(commands: Any) -> None:
     add.add_argument(
         "--shipping-cents", default="0", metavar="CENTS", help="merch only (default 0)"
     )
+    add.add_argument("--description", default="", help="what it is, shown in the shop")
+    add.add_argument(
+        "--show-starts-at", metavar="ISO8601", help="livestreams: e.g. 2027-03-14T20:00:00Z"
+    )
     add.add_argument(
         "--capacity", metavar="UNITS", help="sell at most this many (default: no limit)"
     )
@@ -56,6 +60,8 @@ def add_commands(commands: Any) -> None:
     update.add_argument("--shipping-cents", metavar="CENTS")
     update.add_argument("--capacity", metavar="UNITS", help="sell at most this many in all")
     update.add_argument("--unlimited", action="store_true", help="remove the capacity")
+    update.add_argument("--description")
+    update.add_argument("--show-starts-at", metavar="ISO8601", help='livestreams; "none" clears it')
     update.add_argument("--json", action="store_true", help="print the item as JSON")
     update.set_defaults(run=_update)
 
@@ -70,6 +76,16 @@ def add_commands(commands: Any) -> None:
 
 
 # commands ------------------------------------------------------------------------------------
+UPDATABLE = (
+    "name",
+    "kind",
+    "price_cents",
+    "shipping_cents",
+    "description",
+    "show_starts_at",
+)
+
+
 def _list(args: argparse.Namespace, config: Config) -> int:
     from couchpay.service import catalog_admin
 
@@ -94,6 +110,8 @@ def _add(args: argparse.Namespace, config: Config) -> int:
             ca.parse_cents("price", args.price_cents),
             ca.parse_cents("shipping", args.shipping_cents),
             None if args.capacity is None else ca.parse_count("capacity", args.capacity),
+            description=args.description,
+            show_starts_at=args.show_starts_at,
         )
         _show(args, item, "added", config.currency)
 
@@ -103,11 +121,11 @@ def _add(args: argparse.Namespace, config: Config) -> int:
 def _update(args: argparse.Namespace, config: Config) -> int:
     from couchpay.service import catalog_admin as ca
 
-    fields = ("name", "kind", "price_cents", "shipping_cents", "capacity")
+    fields = (*UPDATABLE, "capacity")
     if all(getattr(args, k) is None for k in fields) and not args.unlimited:
         print(
             "couchpay: nothing to update: give --name, --kind, --price-cents, --shipping-cents,"
-            " --capacity or --unlimited",
+            " --description, --show-starts-at, --capacity or --unlimited",
             file=sys.stderr,
         )
         return 2
@@ -124,6 +142,8 @@ def _update(args: argparse.Namespace, config: Config) -> int:
             shipping_cents=None if shipping is None else ca.parse_cents("shipping", shipping),
             capacity=None if args.capacity is None else ca.parse_count("capacity", args.capacity),
             unlimited=args.unlimited,
+            description=args.description,
+            show_starts_at=args.show_starts_at,
         )
         _show(args, item, "updated", config.currency)
 
@@ -185,6 +205,8 @@ def item_json(item: CatalogItem) -> dict[str, Any]:
         "shippingCents": item.shipping_cents,
         "active": item.active,
         "capacity": item.capacity,
+        "description": item.description,
+        "showStartsAt": item.show_starts_at.isoformat() if item.show_starts_at else None,
     }
 
 

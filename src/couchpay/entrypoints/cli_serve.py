@@ -18,6 +18,7 @@ def add_commands(commands: Any) -> None:
     token = commands.add_parser("dev-token", help="print a local sign-in token for a user")
     token.add_argument("user_id")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds it stays valid")
+    token.add_argument("--email", help="the user's email (Stripe emails receipts to it)")
     token.set_defaults(run=_dev_token)
 
 
@@ -37,7 +38,12 @@ def _dev_token(args: argparse.Namespace, config: Config) -> int:
     print(
         f"# token for {args.user_id}, valid {args.ttl} s: ws://HOST/ws?token=...", file=sys.stderr
     )
-    print(DevTokens(config.dev_key_file).mint(args.user_id, args.ttl))
+    from couchpay.ports.identity import email_claim
+
+    if args.email is not None and email_claim({"email": args.email}) is None:
+        print("couchpay: --email is not a valid email address", file=sys.stderr)
+        return 2
+    print(DevTokens(config.dev_key_file).mint(args.user_id, args.ttl, email=args.email))
     return 0
 
 

@@ -10,12 +10,13 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -33,6 +34,7 @@ from couchpay.http_guard import (
 )
 from couchpay.limits import UserLimits
 from couchpay.local_sign_in import log_issued, may_sign_in
+from couchpay.ports.identity import email_claim
 from couchpay.ratelimit import parse_limit
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,10 @@ def create_app(runtime: Runtime) -> SecurityHeaders:
             return JSONResponse({"error": 'send {"userId": ...}'}, status_code=400)
         if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
             return JSONResponse({"error": "userId: 1-64 of A-Z a-z 0-9 . _ @ -"}, status_code=400)
-        token = runtime.tokens.mint(user_id, PAGE_TOKEN_TTL_SECONDS)
+        email = body.get("email") or None
+        if email is not None and email_claim({"email": email}) is None:
+            return JSONResponse({"error": "email: not a valid email address"}, status_code=400)
+        token = runtime.tokens.mint(user_id, PAGE_TOKEN_TTL_SECONDS, email=email)
         log_issued(user_id, PAGE_TOKEN_TTL_SECONDS, peer)
         return JSONResponse({"token": token, "userId": user_id})
 
@@ -133,9 +138,18 @@ def create_app(runtime: Runtime) -> SecurityHeaders:
     ]
     dist = runtime.config.web_dist
     if (dist / "index.html").is_file():
+        # the page's own URLs (a receipt: /purchases/<id>) load the page, which routes itself
+        routes.append(Route("/purchases/{transaction_id}", _page(dist / "index.html")))
         routes.append(Mount("/", StaticFiles(directory=dist, html=True)))
     else:
         routes.append(Route("/", index))
     app = Starlette(lifespan=lifespan, routes=routes)
     csp = content_security_policy(runtime.stripe_js_url, runtime.stripe_api_base)
     return SecurityHeaders(app, security_headers(csp))
+
+
+def _page(index_html: Path) -> Callable[[Request], Awaitable[Response]]:
+    async def page(request: Request) -> Response:
+        return FileResponse(index_html, media_type="text/html")
+
+    return page

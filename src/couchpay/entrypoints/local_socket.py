@@ -25,7 +25,7 @@ from couchpay.bootstrap import Runtime
 from couchpay.domain.errors import RateLimited, Unauthorized
 from couchpay.limits import UserLimits, refuse_stripe_write, too_many_frames
 from couchpay.local_sign_in import loopback_host
-from couchpay.ports.identity import SignInUnavailable
+from couchpay.ports.identity import Caller, SignInUnavailable
 from couchpay.ratelimit import TokenBucket, parse_limit
 from couchpay.wire import protocol, reply_size
 
@@ -53,7 +53,9 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket, limits: UserLimit
     keys cannot be fetched right now)."""
     token = websocket.query_params.get("token", "")
     try:
-        user_id, expires_at = await anyio.to_thread.run_sync(runtime.tokens.verify_until, token)
+        caller = await anyio.to_thread.run_sync(runtime.tokens.caller, token)
+        if caller.expires_at is None:
+            raise Unauthorized("The sign-in token has no expiry.")
     except Unauthorized:
         await websocket.close(code=4401, reason="unauthorized")  # refused before accept: HTTP 403
         return
@@ -62,6 +64,7 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket, limits: UserLimit
             JSONResponse({"error": "sign-in unavailable; retry later"}, status_code=503)
         )
         return
+    user_id = caller.user_id
     if runtime.config.dev_sign_in and not loopback_host(websocket.headers):
         log.warning("socket refused: host %r with local sign-in on", websocket.headers.get("host"))
         await websocket.close(code=4403, reason="host not allowed")
@@ -75,32 +78,33 @@ async def serve_socket(runtime: Runtime, websocket: WebSocket, limits: UserLimit
         await websocket.close(code=4429, reason="too many sockets")
         return
     try:
-        await _serve_until_expiry(runtime, websocket, limits, user_id, expires_at)
+        await _serve_until_expiry(runtime, websocket, limits, caller)
     finally:
         limits.close_socket(user_id)
 
 
 async def _serve_until_expiry(
-    runtime: Runtime, websocket: WebSocket, limits: UserLimits, user_id: str, expires_at: float
+    runtime: Runtime, websocket: WebSocket, limits: UserLimits, caller: Caller
 ) -> None:
     """Serve the socket; when its token expires, close it (4001, "token expired")."""
 
     async def expire() -> None:
-        await anyio.sleep(max(0.0, expires_at - time.time()))
-        log.info("socket of %s closed: token expired", user_id)
+        await anyio.sleep(max(0.0, (caller.expires_at or 0.0) - time.time()))
+        log.info("socket of %s closed: token expired", caller.user_id)
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=4001, reason="token expired")
 
     await websocket.accept()
     async with anyio.create_task_group() as watchdog:
         watchdog.start_soon(expire)
-        await _serve_open(runtime, websocket, limits, user_id)
+        await _serve_open(runtime, websocket, limits, caller)
         watchdog.cancel_scope.cancel()
 
 
 async def _serve_open(
-    runtime: Runtime, websocket: WebSocket, limits: UserLimits, user_id: str
+    runtime: Runtime, websocket: WebSocket, limits: UserLimits, caller: Caller
 ) -> None:
+    user_id = caller.user_id
     conn_id = next(_conn_ids)
     send_lock = anyio.Lock()
 
@@ -110,7 +114,7 @@ async def _serve_open(
 
     runtime.connections.add(user_id, conn_id, send)
     try:
-        await _serve_frames(runtime, websocket, limits, user_id, conn_id, send)
+        await _serve_frames(runtime, websocket, limits, caller, conn_id, send)
     finally:
         runtime.connections.remove(user_id, conn_id)
 
@@ -119,14 +123,15 @@ async def _serve_frames(
     runtime: Runtime,
     websocket: WebSocket,
     limits: UserLimits,
-    user_id: str,
+    caller: Caller,
     conn_id: int,
     send: Send,
 ) -> None:
     """Refusals, and reads of an embedded store (microseconds), are answered right here, in
     order; anything that writes or may call Stripe runs in a worker thread, up to
-    MAX_IN_FLIGHT_PER_CONNECTION at once."""
-    services = runtime.services
+    MAX_IN_FLIGHT_PER_CONNECTION at once. The services carry the caller's email (receipts)."""
+    user_id = caller.user_id
+    services = runtime.services.for_caller(caller.email)
     inline_reads = services.store.fast_reads
     bucket = TokenBucket(*parse_limit(runtime.config.rate_limit))
     slots = anyio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION)

@@ -16,7 +16,9 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
   PaymentMethod, as real Stripe does; localstripe 1.15.10 only accepts secret keys there;
 * accepts ``allowed_payment_method_types`` on PaymentIntents and SetupIntents: the API version
   stripe 16 pins (2026-10-28) replaced ``payment_method_types`` with it, which localstripe
-  1.15.10 does not know.
+  1.15.10 does not know;
+* accepts ``shipping``, ``receipt_email``, ``setup_future_usage`` and ``description`` on
+  PaymentIntents, and keeps them (see payment_intent_params.py).
 
 Nothing happens at import time; ``main()`` does it all.
 """
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from couchpay.offline_stripe.idempotency_keys import idempotency_middleware
+from couchpay.offline_stripe.payment_intent_params import accept_payment_intent_params
 
 _PUBLISHABLE_KEY_MARK = "couchpay.publishable_key"
 
@@ -156,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     position = server.app.middlewares.index(server.error_middleware) + 1
     server.app.middlewares.insert(position, idempotency_middleware())
     accept_allowed_payment_method_types()
+    accept_payment_intent_params()
     server.store.try_load_from_disk()
 
     if args.exit_with_parent:

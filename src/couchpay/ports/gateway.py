@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from couchpay.domain.cards import CardFacts
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PaymentIntentStatus
 
 
@@ -46,6 +47,19 @@ class SetupIntentResult:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PaymentOptions:
+    """What a PaymentIntent carries besides the money: Stripe's ``shipping``, ``receipt_email``
+    and, when the fan asked to save the card, ``setup_future_usage="off_session"``."""
+
+    shipping: ShippingAddress | None = None
+    receipt_email: str | None = None
+    save_for_later: bool = False
+
+
+NO_OPTIONS = PaymentOptions()
+
+
 class PaymentGateway(ABC):
     @abstractmethod
     def create_customer(self, user_id: str, idempotency_key: str) -> str:
@@ -80,6 +94,7 @@ class PaymentGateway(ABC):
         payment_method_id: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        options: PaymentOptions = NO_OPTIONS,
     ) -> PaymentIntentResult:
         """Create and confirm a PaymentIntent in one call. A decline comes back as a result
         (status requires_payment_method, error_code set) when the intent's id is known, else

@@ -3,8 +3,9 @@
 A record's stored form has exactly one key per dataclass field (``fields(Record)`` is the declared
 field list; nothing is listed by hand), converted to plain values: datetimes as
 ``stored_keys.dt_out`` text (fixed width, so text order is time order), enums as their values,
-nested records (purchase lines) as lists of plain dicts, free-form dicts (Stripe's summary) as
-compact JSON text (DynamoDB numbers would not round-trip its floats), money and counts as ``int``.
+nested records as plain dicts (a shipping address) or lists of them (purchase lines), free-form
+dicts (Stripe's summary) as compact JSON text (DynamoDB numbers would not round-trip its
+floats), money and counts as ``int``.
 ``None`` stays ``None``; a store decides whether to leave it out.
 
 Reading back takes exactly the declared fields: keys a store adds for its own indexes are ignored,
@@ -66,6 +67,8 @@ def to_plain(record: Any) -> Plain:
 
 
 def _out(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_plain(value)  # a nested record (a shipping address): a plain dict
     if isinstance(value, datetime):
         return dt_out(value)
     if isinstance(value, Enum):
@@ -94,6 +97,8 @@ def _in(hint: Any, value: Any) -> Any:
     if nested is not None:
         lines = json.loads(value) if isinstance(value, str) else value
         return tuple(from_plain(nested, line) for line in lines)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return from_plain(hint, json.loads(value) if isinstance(value, str) else value)
     if hint is datetime:
         return dt_in(value)
     if hint is bool:

@@ -2,13 +2,16 @@
 
 Every rule is checked before anything is written: a refused change writes nothing. Items are
 never deleted; a deactivated item cannot be bought (``item_unavailable``) but purchases keep
-the name and unit price they were made with, so history never changes with the catalog."""
+the name and unit price they were made with, so history never changes with the catalog.
+Only a livestream has a show start time (stored in UTC); a description is at most
+``MAX_DESCRIPTION_LENGTH`` characters."""
 
 from __future__ import annotations
 
 import unicodedata
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from couchpay.domain.catalog import DEMO_CATALOG, CatalogItem, ItemKind
 from couchpay.domain.errors import BadRequest, NotFound
@@ -17,6 +20,7 @@ from couchpay.service.context import Services
 
 MAX_NAME_LENGTH = 80
 MAX_DIGITS = len(str(MAX_CHARGE_CENTS))  # longer is out of range, whatever the digits
+MAX_DESCRIPTION_LENGTH = 500
 SHIPPABLE_KINDS = frozenset({ItemKind.MERCH})
 KINDS = ", ".join(k.value for k in ItemKind)
 
@@ -44,6 +48,9 @@ def add_item(
     price_cents: int,
     shipping_cents: int = 0,
     capacity: int | None = None,
+    *,
+    description: str = "",
+    show_starts_at: str | None = None,
 ) -> CatalogItem:
     item = CatalogItem(
         item_id=str(uuid.uuid4()),
@@ -52,6 +59,8 @@ def add_item(
         price_cents=check_cents("price", price_cents, MAX_CHARGE_CENTS),
         shipping_cents=check_cents("shipping", shipping_cents, MAX_CHARGE_CENTS),
         capacity=None if capacity is None else check_capacity(svc, capacity),
+        description=clean_description(description),
+        show_starts_at=parse_show_start(show_starts_at or ""),
     )
     _check(svc, item)
     svc.store.put_item(item)
@@ -68,11 +77,14 @@ def update_item(
     shipping_cents: int | None = None,
     capacity: int | None = None,
     unlimited: bool = False,
+    description: str | None = None,
+    show_starts_at: str | None = None,
 ) -> CatalogItem:
-    """Change any of name, kind, price, shipping and capacity (``unlimited``: none). Purchases
-    already made keep theirs; a capacity below the units already held or sold is refused."""
+    """Change any of name, kind, price, shipping, capacity (``unlimited``: none), description
+    and show start (``""`` or ``none`` clears it). Purchases already made keep theirs; a capacity
+    below the units already held or sold is refused."""
     current = get_item(svc, item_id)
-    changes = (name, kind, price_cents, shipping_cents, capacity)
+    changes = (name, kind, price_cents, shipping_cents, capacity, description, show_starts_at)
     if all(c is None for c in changes) and not unlimited:
         raise BadRequest("Nothing to update: give a new name, kind, price, shipping or capacity.")
     if capacity is not None and unlimited:
@@ -92,6 +104,10 @@ def update_item(
         else current.capacity
         if capacity is None
         else check_capacity(svc, capacity, item_id),
+        description=current.description if description is None else clean_description(description),
+        show_starts_at=current.show_starts_at
+        if show_starts_at is None
+        else parse_show_start(show_starts_at),
     )
     _check(svc, updated)
     if updated != current:
@@ -196,7 +212,35 @@ def parse_cents(what: str, text: str) -> int:
     return check_cents(what, int(raw), MAX_CHARGE_CENTS)
 
 
+def clean_description(text: str) -> str:
+    cleaned = unicodedata.normalize("NFC", text).strip()
+    if len(cleaned) > MAX_DESCRIPTION_LENGTH or any(
+        unicodedata.category(c) == "Cc" for c in cleaned
+    ):
+        raise BadRequest(
+            f"The description must be at most {MAX_DESCRIPTION_LENGTH} characters of plain text."
+        )
+    return cleaned
+
+
+def parse_show_start(text: str) -> datetime | None:
+    """ISO 8601 with a UTC offset (``2027-03-14T20:00:00Z``); ``""`` or ``none``: no time."""
+    if text.strip().lower() in ("", "none"):
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise BadRequest(
+            f"The show start must be an ISO 8601 time, e.g. 2027-03-14T20:00:00Z, not {text!r}."
+        ) from exc
+    if when.tzinfo is None:
+        raise BadRequest("The show start needs a UTC offset (Z or +01:00): times are absolute.")
+    return when.astimezone(UTC)
+
+
 def _check(svc: Services, item: CatalogItem) -> None:
+    if item.show_starts_at is not None and item.kind is not ItemKind.LIVESTREAM:
+        raise BadRequest("Only a livestream has a show start time.")
     if item.shipping_cents and item.kind not in SHIPPABLE_KINDS:
         raise BadRequest(
             f"A {item.kind.value} item is not shipped: its shipping must be 0 "

@@ -1,4 +1,7 @@
-"""Checking a cart and its payment source before anything is written or charged."""
+"""Checking a cart and its payment source before anything is written or charged.
+
+A typed-in card is only read and checked here, never saved: with ``saveCard`` it is saved once
+the payment has succeeded (service/card_saving.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +10,19 @@ from dataclasses import dataclass
 
 from couchpay.domain.errors import (
     AmountTooLarge,
+    AmountTooSmall,
     CardChecksFailed,
     CardNotValid,
     ItemUnavailable,
     PriceMismatch,
+    ShippingAddressRequired,
     SoldOut,
 )
-from couchpay.domain.pricing import MAX_CHARGE_CENTS, CartLine, price_cart
+from couchpay.domain.pricing import MAX_CHARGE_CENTS, CartLine, minimum_charge, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.service.cards import check_facts, save_card
+from couchpay.service.cards import check_facts
 from couchpay.service.context import Services
 from couchpay.service.customers import ensure_customer
 
@@ -34,6 +40,8 @@ class CartRequest:
     card_id: str | None = None
     payment_method_id: str | None = None
     save_card: bool = False
+    shipping_address: ShippingAddress | None = None
+    receipt_email: str | None = None
 
     @property
     def source_key(self) -> str:
@@ -101,6 +109,19 @@ def source_of(svc: Services, purchase: Purchase) -> PaymentSource:
     )
 
 
+def check_order(svc: Services, lines: list[CartLine], address: ShippingAddress | None) -> None:
+    """A cart that ships needs an address; a total under Stripe's minimum is refused."""
+    if address is None and any(line.item.shipping_cents > 0 for line in lines):
+        raise ShippingAddressRequired()
+    total = price_cart(lines, svc.pricing.streaming_rate).total_cents
+    least = minimum_charge(svc.pricing.currency)
+    if total < least:
+        raise AmountTooSmall(
+            f"The total must be at least {least} in the smallest unit of "
+            f"{svc.pricing.currency.upper()}."
+        )
+
+
 def resolve_source(svc: Services, user_id: str, cart: CartRequest) -> PaymentSource:
     now = svc.now()
     if cart.card_id is not None:
@@ -111,11 +132,6 @@ def resolve_source(svc: Services, user_id: str, cart: CartRequest) -> PaymentSou
             card.card_token, card.stripe_customer_id, card.card_id, card.brand, card.last_four
         )
     pm_id = cart.payment_method_id or ""
-    if cart.save_card:
-        card = save_card(svc, user_id, pm_id)
-        return PaymentSource(
-            card.card_token, card.stripe_customer_id, card.card_id, card.brand, card.last_four
-        )
     facts = svc.gateway.get_payment_method(pm_id)
     check_facts(facts, svc.store.get_user(user_id), now)
     if facts.checks_failed:
@@ -131,6 +147,7 @@ def build_purchase(
     digest: str,
     lines: list[CartLine],
     source: PaymentSource,
+    cart: CartRequest,
 ) -> Purchase:
     totals = price_cart(lines, svc.pricing.streaming_rate)
     if totals.total_cents > MAX_CHARGE_CENTS:
@@ -164,4 +181,7 @@ def build_purchase(
         updated_at=now,
         payment_method_id=source.payment_method_id,
         status=PurchaseStatus.QUEUED,
+        shipping_address=cart.shipping_address,
+        receipt_email=cart.receipt_email,
+        save_card=cart.save_card and source.card_id is None,
     )

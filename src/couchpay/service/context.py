@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fractions import Fraction
 
@@ -40,3 +40,10 @@ class Services:
     """For waiting times (the line's)."""
     failpoint: str | None = None
     """Test-only: see service/failpoints.py."""
+    caller_email: str | None = None
+    """The signed-in user's email, from their token's ``email`` claim (when it has one): set on a
+    per-connection copy (``for_caller``), used as the PaymentIntent's ``receipt_email``."""
+
+    def for_caller(self, email: str | None) -> Services:
+        """These services for one signed-in connection (a shallow copy; the ports are shared)."""
+        return self if email == self.caller_email else replace(self, caller_email=email)

@@ -40,14 +40,16 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.purchases import Purchase, request_hash
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.ports.gateway import PaymentIntentResult
+from couchpay.ports.gateway import PaymentIntentResult, PaymentOptions
 from couchpay.service import failpoints
 from couchpay.service.admission import Ticket, Waiting
+from couchpay.service.card_saving import SAVE_CARD_KEY
 from couchpay.service.checkout import (
     CartRequest,
     PaymentSource,
     build_purchase,
     check_cart,
+    check_order,
     resolve_source,
     source_of,
 )
@@ -71,15 +73,18 @@ def purchase_request(
     if not request_id:
         raise BadRequest("purchase-request needs a requestId (it is the idempotency key).")
     digest = request_hash(
-        cart.source_key, [(i.item_id, i.quantity, i.price_cents) for i in cart.items]
+        cart.source_key,
+        [(i.item_id, i.quantity, i.price_cents) for i in cart.items],
+        cart.shipping_address,
     )
     existing = svc.store.get_purchase_by_request(user_id, request_id)
     if existing is not None:
         return _replay(svc, existing, digest)
 
     checked = check_cart(svc, cart.items)
+    check_order(svc, checked.lines, cart.shipping_address)
     source = resolve_source(svc, user_id, cart)
-    purchase = build_purchase(svc, user_id, request_id, digest, checked.lines, source)
+    purchase = build_purchase(svc, user_id, request_id, digest, checked.lines, source, cart)
     stored, ours = svc.store.claim_purchase(purchase, checked.capacities)
     if not ours:
         return _replay(svc, stored, digest)
@@ -155,14 +160,22 @@ def _pay(
     svc: Services, purchase: Purchase, source: PaymentSource, started: float
 ) -> PaymentIntentResult:
     outcome = "ok"
+    metadata = {"transaction_id": purchase.transaction_id, "user_id": purchase.user_id}
+    if purchase.save_card:
+        metadata[SAVE_CARD_KEY] = "true"  # saved to the wallet once paid (card_saving)
     try:
         return svc.gateway.pay(
             amount_cents=purchase.total_cents,
             currency=purchase.currency,
             customer_id=source.customer_id,
             payment_method_id=source.payment_method_id,
-            metadata={"transaction_id": purchase.transaction_id, "user_id": purchase.user_id},
+            metadata=metadata,
             idempotency_key=f"purchase-{purchase.transaction_id}",
+            options=PaymentOptions(
+                shipping=purchase.shipping_address,
+                receipt_email=purchase.receipt_email,
+                save_for_later=purchase.save_card,
+            ),
         )
     except GatewayBusy:
         outcome = "rate_limited"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from couchpay.domain.catalog import CatalogItem
+from couchpay.domain.errors import NotFound
 from couchpay.domain.purchases import Purchase
 from couchpay.service.context import Services
 
@@ -39,3 +40,16 @@ def purchase_history(
     if fitting == len(page):
         return page, next_cursor
     return svc.store.list_purchases(user_id, fitting, cursor)  # the cursor after the last kept
+
+
+def get_purchase(
+    svc: Services, user_id: str, *, transaction_id: str | None, request_id: str | None
+) -> Purchase:
+    """One of the user's purchases, by id or by the requestId that made it; never another's."""
+    if transaction_id is not None:
+        purchase = svc.store.get_purchase(transaction_id)
+    else:
+        purchase = svc.store.get_purchase_by_request(user_id, request_id or "")
+    if purchase is None or purchase.user_id != user_id:
+        raise NotFound("No such purchase.")
+    return purchase

@@ -8,6 +8,7 @@ from dataclasses import replace
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import PaymentIntentStatus, PurchaseStatus, can_move
 from couchpay.ports.gateway import PaymentIntentResult
+from couchpay.service.card_saving import save_card_after_payment
 from couchpay.service.context import Services
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,10 @@ def apply_intent(
         stripe_response=intent.summary,
     )
     refunded = max(purchase.refunded_cents, intent.amount_refunded)
-    return _move(svc, purchase, replace(updated, refunded_cents=refunded))
+    stored, moved = _move(svc, purchase, replace(updated, refunded_cents=refunded))
+    if moved:
+        save_card_after_payment(svc, stored, intent)
+    return stored, moved
 
 
 def settle_from_intent(svc: Services, purchase: Purchase, intent: PaymentIntentResult) -> Purchase:

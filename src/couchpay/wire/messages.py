@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from couchpay.domain.pricing import MAX_CHARGE_CENTS
+from couchpay.domain.shipping import ShippingAddress
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^(pm|card|src)_[A-Za-z0-9_]{1,200}$")]
@@ -63,11 +64,50 @@ class ItemLine(BaseModel):
     quantity: int = Field(1, ge=1, le=100)
 
 
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class ShippingAddressIn(BaseModel):
+    """Where the cart's physical items go. country: ISO 3166-1 alpha-2 (US, GB, DE, ...)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, frozen=True)
+    name: Line = Field(description="The recipient.")
+    line1: Line
+    line2: OptionalLine | None = None
+    city: City
+    state: Region | None = Field(None, description="State, county or region, if any.")
+    postal_code: PostalCode = Field(alias="postalCode")
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2 country code.", examples=["US"]
+    )
+
+    def to_domain(self) -> ShippingAddress:
+        """Raises BadRequest for a country code that does not exist."""
+        return ShippingAddress.parse(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            state=self.state,
+            postal_code=self.postal_code,
+            country=self.country,
+        )
+
+
 class PurchaseRequest(Message):
     card_id: Id | None = Field(None, alias="cardId")
     stripe_payment: PaymentMethodId | PaymentMethodRef | None = Field(None, alias="stripePayment")
     save_card: bool = Field(False, alias="saveCard")
     items: list[ItemLine] = Field(min_length=1, max_length=50)
+    shipping_address: ShippingAddressIn | None = Field(
+        None,
+        alias="shippingAddress",
+        description="Required when any item ships (shippingCents > 0).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -78,6 +118,20 @@ class PurchaseRequest(Message):
 
 class ConfirmPurchase(Message):
     transaction_id: Id = Field(alias="transactionId")
+
+
+class GetPurchase(Message):
+    """One purchase, by its transactionId or by the requestId of the purchase-request that made it
+    (how a page finds the outcome of an order it sent before a reload). Exactly one."""
+
+    transaction_id: Id | None = Field(None, alias="transactionId")
+    request_id: Id | None = Field(None, alias="requestId")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Self:
+        if (self.transaction_id is None) == (self.request_id is None):
+            raise ValueError("send exactly one of transactionId and requestId")
+        return self
 
 
 class PurchaseHistory(Message):

@@ -62,6 +62,10 @@ class ItemView(Reply):
     kind: ItemKind = Field(description="Only merch ships.")
     price_cents: int = Field(alias="priceCents", ge=0, description="Integer cents.")
     shipping_cents: int = Field(alias="shippingCents", ge=0, description="Per unit; merch only.")
+    description: str = Field(description="What it is, for the shop (may be empty).")
+    show_starts_at: Timestamp | None = Field(
+        alias="showStartsAt", description="Livestreams: when the show starts (UTC); else null."
+    )
     remaining: int | None = Field(
         ge=0,
         description="Units left of a limited item (meet-and-greet slots, numbered posters); "
@@ -187,6 +191,17 @@ class PurchasedItem(Reply):
     name: str
     unit_price_cents: int = Field(alias="unitPriceCents", ge=0)
     quantity: int = Field(ge=1)
+    shipping_cents: int = Field(alias="shippingCents", ge=0, description="Per unit.")
+
+
+class ShippingAddressView(Reply):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    state: str | None
+    postal_code: str = Field(alias="postalCode")
+    country: str = Field(description="ISO 3166-1 alpha-2.", examples=["GB"])
 
 
 class PurchaseView(PurchaseTotals):
@@ -196,6 +211,17 @@ class PurchaseView(PurchaseTotals):
     items: list[PurchasedItem]
     failure_code: str | None = Field(alias="failureCode", description="Set when failed.")
     failure_message: str | None = Field(alias="failureMessage", description="Set when failed.")
+    refunded_cents: int = Field(alias="refundedCents", ge=0, description="Refunded so far.")
+    shipping_address: ShippingAddressView | None = Field(
+        alias="shippingAddress", description="Where it ships; null when nothing ships."
+    )
+    receipt_email: str | None = Field(
+        alias="receiptEmail", description="Where Stripe emailed the receipt, if anywhere."
+    )
+
+
+class GetPurchaseSuccess(Reply):
+    purchase: PurchaseView
 
 
 class HistorySuccess(Reply):
@@ -225,6 +251,8 @@ REPLY_MODELS: dict[str, type[BaseModel] | tuple[type[BaseModel], ...]] = {
     "purchase-request-resp-failure": (PurchaseOutcomeFailure, Failure),
     "view-purchases-resp-success": HistorySuccess,
     "view-purchases-resp-failure": Failure,
+    "get-purchase-resp-success": GetPurchaseSuccess,
+    "get-purchase-resp-failure": Failure,
     "error": Failure,
 }
 """Reply action -> the model of its message (a tuple: one of these shapes)."""
@@ -243,6 +271,7 @@ SUCCESS_REPLIES: dict[str, tuple[str, ...]] = {
     ),
     "confirm-purchase": ("purchase-request-resp-success",),
     "get-user-purchases": ("view-purchases-resp-success",),
+    "get-purchase": ("get-purchase-resp-success",),
 }
 """Request action -> the reply actions it may succeed with (its failure action is in
 ``routes.ROUTES``; any request may also be answered ``error``)."""

@@ -92,12 +92,21 @@ def _purchase(svc: Services, user_id: str, msg: m.PurchaseRequest, rid: str | No
         card_id=msg.card_id,
         payment_method_id=m.payment_method_id(msg.stripe_payment),
         save_card=msg.save_card,
+        shipping_address=msg.shipping_address.to_domain() if msg.shipping_address else None,
+        receipt_email=svc.caller_email,
     )
     return outcome_reply(exactly_once.purchase_request(svc, user_id, rid, cart))
 
 
 def _confirm(svc: Services, user_id: str, msg: m.ConfirmPurchase, rid: str | None) -> Reply:
     return outcome_reply(exactly_once.confirm_purchase(svc, user_id, msg.transaction_id))
+
+
+def _get_purchase(svc: Services, user_id: str, msg: m.GetPurchase, rid: str | None) -> Reply:
+    purchase = queries.get_purchase(
+        svc, user_id, transaction_id=msg.transaction_id, request_id=msg.request_id
+    )
+    return "get-purchase-resp-success", views.receipt_view(purchase)
 
 
 def _history(svc: Services, user_id: str, msg: m.PurchaseHistory, rid: str | None) -> Reply:
@@ -125,6 +134,9 @@ ROUTES: dict[str, Route] = {
     "delete-credit-card": Route(m.CardRef, _delete, "delete-credit-card-resp-failure"),
     "purchase-request": Route(m.PurchaseRequest, _purchase, PURCHASE_FAILURE),
     "confirm-purchase": Route(m.ConfirmPurchase, _confirm, PURCHASE_FAILURE),
+    "get-purchase": Route(
+        m.GetPurchase, _get_purchase, "get-purchase-resp-failure", reads_only=True
+    ),
     "get-user-purchases": Route(
         m.PurchaseHistory, _history, "view-purchases-resp-failure", reads_only=True
     ),

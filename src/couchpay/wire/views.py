@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from couchpay.domain.cards import Card
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.purchases import Purchase
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.wire import replies as r
 
 
@@ -33,6 +34,8 @@ def item_view(item: CatalogItem, held: int = 0) -> r.ItemView:
         kind=item.kind,
         price_cents=item.price_cents,
         shipping_cents=item.shipping_cents,
+        description=item.description,
+        show_starts_at=item.show_starts_at,
         remaining=item.remaining(held),
     )
 
@@ -116,12 +119,36 @@ def purchase_view(p: Purchase) -> r.PurchaseView:
                 name=line.name,
                 unit_price_cents=line.unit_price_cents,
                 quantity=line.quantity,
+                shipping_cents=line.shipping_cents,
             )
             for line in p.items
         ],
         failure_code=p.failure_code,
         failure_message=p.failure_message,
+        refunded_cents=p.refunded_cents,
+        shipping_address=address_view(p.shipping_address),
+        receipt_email=p.receipt_email,
     )
+
+
+def address_view(address: ShippingAddress | None) -> r.ShippingAddressView | None:
+    return None if address is None else shipping_view(address)
+
+
+def shipping_view(address: ShippingAddress) -> r.ShippingAddressView:
+    return r.ShippingAddressView(
+        name=address.name,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        country=address.country,
+    )
+
+
+def receipt_view(p: Purchase) -> r.GetPurchaseSuccess:
+    return r.GetPurchaseSuccess(purchase=purchase_view(p))
 
 
 def history_view(page: list[Purchase], cursor: str | None) -> r.HistorySuccess:

@@ -26,19 +26,22 @@ export async function fetchConfig(): Promise<PageConfig> {
 }
 
 /** Local sign-in: the server mints a development token for this user name. */
-export async function devSignIn(userId: string): Promise<Session> {
+export async function devSignIn(userId: string, email = ''): Promise<Session> {
   let response: Response;
   try {
     response = await fetch('/dev/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ userId }),
+      // the email goes into the token: Stripe emails the receipts there
+      body: JSON.stringify(email ? { userId, email } : { userId }),
     });
   } catch {
     throw new Error('Could not reach the server. Check that it is running and try again.');
   }
   if (response.status === 404) throw new DevSignInUnavailable();
   if (response.status === 400) {
+    const body = (await response.json().catch(() => ({}))) as { error?: string };
+    if (body.error?.startsWith('email')) throw new Error('Enter a valid email address, or none.');
     throw new Error('Use 1 to 64 letters, digits, dots, dashes, underscores or @.');
   }
   if (!response.ok) throw new Error(`Sign-in failed (HTTP ${response.status}). Try again.`);

@@ -1,20 +1,24 @@
 import { CardElement, useElements, useStripe } from '@stripe/react-stripe-js';
 import type { PaymentMethod, StripeCardElementChangeEvent } from '@stripe/stripe-js';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { Reply } from '../api/socket';
+import { CallTimeout, type Reply } from '../api/socket';
+import { type Outcome, type PurchaseLineView, type PurchaseTotals, useApp } from '../appState';
 import {
-  type Outcome,
-  type PurchaseLineView,
-  type PurchaseTotals,
-  useApp,
-  type WalletCard,
-} from '../appState';
-import { CardLabel, expiry } from '../components/CardBrand';
+  type Address,
+  AddressForm,
+  type AddressErrors,
+  addressMessage,
+  checkAddress,
+  EMPTY_ADDRESS,
+} from '../components/AddressForm';
 import { CardField } from '../components/CardField';
 import { Spinner } from '../components/Spinner';
 import { Lines, Totals } from '../components/Totals';
 import { cartLines, formatCents, purchaseLines, totals } from '../cart';
 import { connectionTrouble, type Failure, plainWords } from '../errors';
+import { awaited, clearInFlight, recordPaid, startInFlight } from '../inflight';
+import { useScreen } from '../screen';
+import { NothingToPay, SavedCardChoice } from './CheckoutParts';
 
 type Stage = 'idle' | 'card' | 'charging' | 'authenticating' | 'confirming';
 
@@ -31,6 +35,8 @@ const NEW_CARD = 'new';
 const CART_CODES = new Set(['price_mismatch', 'item_unavailable']);
 /** Failures about the chosen card, before anything was charged: shown by the card choice. */
 const CARD_CODES = new Set(['card_not_valid', 'not_found', 'card_checks_failed']);
+/** Failures about the shipping address: shown by the address form. */
+const ADDRESS_CODES = new Set(['shipping_address_required']);
 
 export function Checkout() {
   const app = useApp();
@@ -40,14 +46,16 @@ export function Checkout() {
 
   const cards = wallet.data ?? [];
   const [choice, setChoice] = useState<string | null>(null);
-  const [saveCard, setSaveCard] = useState(true);
+  const [saveCard, setSaveCard] = useState(false); // the fan opts in
+  const [address, setAddress] = useState<Address>(EMPTY_ADDRESS);
+  const [addressErrors, setAddressErrors] = useState<AddressErrors>({});
   const [name, setName] = useState('');
   const [stage, setStage] = useState<Stage>('idle');
   const [cardError, setCardError] = useState<string | null>(null);
   const [payError, setPayError] = useState<string | null>(null);
   const [cartError, setCartError] = useState<string | null>(null);
   const paying = useRef(false); // a second press, even in the same tick, does nothing
-  const { reloadWallet } = app;
+  const { reloadWallet, pendingOrder, session } = app;
   useEffect(() => {
     void reloadWallet(); // cards saved elsewhere (another tab, another device) show up
   }, [reloadWallet]);
@@ -64,19 +72,13 @@ export function Checkout() {
   const lines = cartLines(catalog.data?.items ?? [], cart.cart.quantities);
   const pricing = catalog.data?.pricing ?? null; // comes with the items: no items, no totals
   const busy = stage !== 'idle';
+  const heading = useScreen('Checkout');
+  const ships = lines.some((l) => l.item.shippingCents > 0);
+  // Another tab (or this one before a reload) is paying: wait for its outcome, never pay twice.
+  const waitingForOrder = pendingOrder !== null && !awaited.has(pendingOrder.orderId);
 
   if ((lines.length === 0 && !busy) || pricing === null) {
-    return (
-      <div className="screen narrow-screen">
-        <h1>Checkout</h1>
-        <div className="panel">
-          <p>{catalog.loading ? 'Loading your cart…' : 'Your cart is empty.'}</p>
-          <button type="button" className="primary" onClick={() => go('shop')}>
-            Back to the shop
-          </button>
-        </div>
-      </div>
-    );
+    return <NothingToPay heading={heading} loading={catalog.loading} empty={lines.length === 0} />;
   }
 
   const { currency, streamingRate } = pricing; // what this order is shown and sent at
@@ -86,15 +88,26 @@ export function Checkout() {
     name: l.item.name,
     unitPriceCents: l.item.priceCents,
     quantity: l.quantity,
+    shippingCents: l.item.shippingCents,
   }));
 
   async function pay(event: FormEvent) {
     event.preventDefault();
-    if (paying.current) return;
-    paying.current = true;
+    if (paying.current || waitingForOrder) return;
     setPayError(null);
     setCartError(null);
+    if (ships) {
+      const problems = checkAddress(address);
+      setAddressErrors(problems);
+      const first = Object.keys(problems)[0];
+      if (first !== undefined) {
+        document.getElementById(`ship-${first}`)?.focus();
+        return;
+      }
+    }
+    paying.current = true;
     const orderId = cart.cart.orderId; // the idempotency key (same in every tab, see sharedCart)
+    const userId = session.userId;
     try {
       let source: Record<string, unknown>;
       if (selected === NEW_CARD) {
@@ -120,12 +133,37 @@ export function Checkout() {
         source = { cardId: selected };
       }
       setStage('charging');
-      const request = { ...source, items: purchaseLines(lines) };
+      const request = {
+        ...source,
+        items: purchaseLines(lines),
+        ...(ships ? { shippingAddress: addressMessage(address) } : {}),
+      };
+      // Kept until the outcome is known: a reload or a lost reply still finds it (inflight.ts).
+      startInFlight(userId, {
+        orderId,
+        lines: viewLines,
+        currency,
+        streamingRate,
+        totals: sum,
+        startedAt: Date.now(),
+      });
+      awaited.add(orderId);
       let reply = await socket.call('purchase-request', request, { requestId: orderId });
       if (reply.action === 'get-payment-intent') reply = await authenticate(reply);
+      awaited.delete(orderId);
       settle(reply, orderId);
     } catch (error) {
-      setPayError(connectionTrouble(error)); // no reply at all; retrying uses the same order id
+      awaited.delete(orderId);
+      if (error instanceof CallTimeout) {
+        // No answer yet: the order stays pending and its outcome is shown when it comes.
+        setPayError(
+          'The payment server has not answered yet. You will not be charged twice: this page shows the outcome as soon as it knows it.',
+        );
+        app.recoverOrder();
+      } else {
+        clearInFlight(userId, orderId);
+        setPayError(connectionTrouble(error)); // no reply at all; retrying uses the same order id
+      }
     } finally {
       paying.current = false;
       setStage('idle');
@@ -146,7 +184,12 @@ export function Checkout() {
 
   function settle(reply: Reply, orderId: string) {
     const m = reply.message as Partial<PurchaseTotals> & Failure;
+    const userId = session.userId;
+    if (reply.action !== 'purchase-request-resp-failure' || m.code !== 'payment_processing') {
+      clearInFlight(userId, orderId); // the outcome is known (processing: asked again later)
+    }
     if (reply.action === 'purchase-request-resp-success') {
+      recordPaid(userId, orderId, m.transactionId ?? '');
       cart.paid(orderId);
       if (selected === NEW_CARD && saveCard) void app.reloadWallet();
       showOutcome({
@@ -177,6 +220,9 @@ export function Checkout() {
       setCartError(plainWords(m));
       cart.newAttempt(orderId);
       void app.reloadCatalog();
+    } else if (ADDRESS_CODES.has(code)) {
+      setAddressErrors({ line1: plainWords(m) });
+      document.getElementById('ship-line1')?.focus();
     } else if (CARD_CODES.has(code) && !m.transactionId) {
       setCardError(plainWords(m));
       void app.reloadWallet();
@@ -194,7 +240,16 @@ export function Checkout() {
   const payLabel = `Pay ${formatCents(sum.totalCents, currency)}`;
   return (
     <div className="screen">
-      <h1>Checkout</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Checkout
+      </h1>
+      {waitingForOrder && (
+        <p className="notice" role="status">
+          We are checking the outcome of the payment you started
+          {pendingOrder && Date.now() - pendingOrder.startedAt < 120_000 ? ' just now' : ''}. Pay is
+          back once we know it, so nothing is charged twice.
+        </p>
+      )}
       <form className="two-col" onSubmit={pay} aria-busy={busy} noValidate>
         <section className="panel" aria-labelledby="pay-with">
           <fieldset disabled={busy}>
@@ -250,7 +305,7 @@ export function Checkout() {
                     checked={saveCard}
                     onChange={(e) => setSaveCard(e.target.checked)}
                   />
-                  Save this card to my wallet
+                  Save this card to my wallet (only once the payment goes through)
                 </label>
               </div>
             ) : (
@@ -259,6 +314,17 @@ export function Checkout() {
               </p>
             )}
           </fieldset>
+          {ships && (
+            <AddressForm
+              value={address}
+              errors={addressErrors}
+              disabled={busy}
+              onChange={(next) => {
+                setAddress(next);
+                if (Object.keys(addressErrors).length > 0) setAddressErrors(checkAddress(next));
+              }}
+            />
+          )}
         </section>
         <aside className="panel summary" aria-labelledby="summary-title">
           <h2 id="summary-title">Order summary</h2>
@@ -278,7 +344,7 @@ export function Checkout() {
           <button
             type="submit"
             className="primary wide pay"
-            disabled={busy}
+            disabled={busy || waitingForOrder}
             aria-describedby="pay-progress pay-error"
           >
             {busy ? (
@@ -305,26 +371,5 @@ export function Checkout() {
         </aside>
       </form>
     </div>
-  );
-}
-
-function SavedCardChoice({
-  card,
-  checked,
-  onPick,
-}: {
-  card: WalletCard;
-  checked: boolean;
-  onPick: () => void;
-}) {
-  return (
-    <li>
-      <label className={`choice${checked ? ' checked' : ''}`}>
-        <input type="radio" name="source" value={card.id} checked={checked} onChange={onPick} />
-        <CardLabel brand={card.brand} lastFour={card.lastFour} />
-        <span className="muted">expires {expiry(card.expMonth, card.expYear)}</span>
-        {card.isDefault && <span className="badge">Default</span>}
-      </label>
-    </li>
   );
 }

@@ -4,17 +4,10 @@ import { CardLabel } from '../components/CardBrand';
 import { Spinner } from '../components/Spinner';
 import { formatCents } from '../cart';
 import { connectionTrouble, type Failure, plainWords } from '../errors';
+import { focusSoon, useScreen } from '../screen';
+import { STATUS } from './Receipt';
 
 export const PAGE_SIZE = 10;
-
-const STATUS: Record<string, string> = {
-  succeeded: 'Paid',
-  failed: 'Failed',
-  pending: 'Processing',
-  requires_action: 'Waiting for your bank',
-  canceled: 'Canceled',
-  refunded: 'Refunded',
-};
 
 const dateFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -41,6 +34,9 @@ export function History() {
         const page = reply.message as { purchases: PurchaseView[]; nextCursor: string | null };
         setPurchases((old) => (from ? [...old, ...page.purchases] : page.purchases));
         setCursor(page.nextCursor);
+        const first = page.purchases[0];
+        // "Show older" is gone while loading: focus the first of the purchases it brought
+        if (from && first) focusSoon(`purchase-${first.transactionId}`);
       } catch (e) {
         setError(connectionTrouble(e));
       } finally {
@@ -53,10 +49,13 @@ export function History() {
   useEffect(() => {
     void load(null);
   }, [load]);
+  const heading = useScreen('Purchases');
 
   return (
     <div className="screen narrow-screen">
-      <h1>Purchases</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Purchases
+      </h1>
       {!loading && !error && purchases.length === 0 && (
         <div className="panel">
           <p>No purchases yet.</p>
@@ -95,12 +94,18 @@ export function History() {
 }
 
 function PurchaseRow({ purchase: p }: { purchase: PurchaseView }) {
-  const status = STATUS[p.status] ?? p.status;
+  const { openReceipt } = useApp();
+  const status = STATUS[p.status] ?? 'Unknown';
   const items = p.items.map((i) => (i.quantity > 1 ? `${i.name} × ${i.quantity}` : i.name));
+  const when = dateFormat.format(new Date(p.createdAt));
   return (
-    <li className={`panel purchase status-${p.status}`}>
+    <li
+      className={`panel purchase status-${p.status}`}
+      id={`purchase-${p.transactionId}`}
+      tabIndex={-1}
+    >
       <div className="purchase-head">
-        <time dateTime={p.createdAt}>{dateFormat.format(new Date(p.createdAt))}</time>
+        <time dateTime={p.createdAt}>{when}</time>
         <span className={`badge badge-${p.status}`}>{status}</span>
       </div>
       <div className="purchase-body">
@@ -116,6 +121,16 @@ function PurchaseRow({ purchase: p }: { purchase: PurchaseView }) {
           </span>
         )}
       </div>
+      <a
+        className="receipt-link"
+        href={`/purchases/${encodeURIComponent(p.transactionId)}`}
+        onClick={(e) => {
+          e.preventDefault();
+          openReceipt(p.transactionId);
+        }}
+      >
+        View receipt<span className="sr-only"> of {when}</span>
+      </a>
     </li>
   );
 }

@@ -1,20 +1,30 @@
-import { useEffect, useRef } from 'react';
 import { useApp } from '../appState';
 import { CardLabel } from '../components/CardBrand';
+import { ShowTime } from '../components/ShowTime';
 import { Lines, Totals } from '../components/Totals';
 import { formatCents } from '../cart';
 import { plainWords } from '../errors';
+import { useScreen } from '../screen';
 
 /** Seed step B11: after a purchase, the success screen or the error screen. */
 export function Result() {
-  const { outcome, go } = useApp();
-  const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [outcome?.kind]);
+  const { outcome, go, openReceipt } = useApp();
+  const heading = useScreen(
+    outcome === null
+      ? 'No payment to show'
+      : outcome.kind === 'success'
+        ? 'Payment complete'
+        : outcome.kind === 'processing'
+          ? 'Payment processing'
+          : 'Payment failed',
+  );
 
   if (outcome === null) {
     return (
       <div className="screen narrow-screen">
-        <h1>Nothing to show</h1>
+        <h1 ref={heading} tabIndex={-1}>
+          No payment to show
+        </h1>
         <p>
           <button type="button" className="link" onClick={() => go('purchases')}>
             See your purchases
@@ -48,12 +58,22 @@ export function Result() {
             <CardLabel brand={t.card.brand} lastFour={t.card.lastFour} />.
           </p>
           <Lines lines={lines} currency={currency} />
-          <Totals totals={t} currency={currency} rate={outcome.streamingRate} />
-          <p className="muted small">
-            Transaction <code>{t.transactionId}</code>
+          <p className="show-times">
+            {outcome.lines.map((l) => (
+              <ShowTime key={l.itemId} itemId={l.itemId} name={l.name} />
+            ))}
           </p>
+          <Totals totals={t} currency={currency} rate={outcome.streamingRate} />
           <div className="actions">
-            <button type="button" className="primary" onClick={() => go('purchases')}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => openReceipt(t.transactionId)}
+              data-transaction={t.transactionId}
+            >
+              View your receipt
+            </button>
+            <button type="button" className="secondary" onClick={() => go('purchases')}>
               See your purchases
             </button>
             <button type="button" className="secondary" onClick={() => go('shop')}>
@@ -89,17 +109,6 @@ export function Result() {
         )}
         <Lines lines={lines} currency={outcome.currency} />
         <Totals totals={outcome.totals} currency={outcome.currency} rate={outcome.streamingRate} />
-        {outcome.transactionId && (
-          <p className="muted small">
-            Transaction <code>{outcome.transactionId}</code>
-            {outcome.code && !processing && (
-              <>
-                {' '}
-                · reason <code>{outcome.code}</code>
-              </>
-            )}
-          </p>
-        )}
         <div className="actions">
           {processing ? (
             <button type="button" className="primary" onClick={() => go('purchases')}>

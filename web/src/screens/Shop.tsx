@@ -1,6 +1,19 @@
+import { type KeyboardEvent, useEffect, useState } from 'react';
 import { useApp } from '../appState';
 import { Lines, Totals } from '../components/Totals';
-import { cartLines, formatCents, type Item, itemCount, MAX_QUANTITY, totals } from '../cart';
+import {
+  cartLines,
+  formatCents,
+  formatRate,
+  type Item,
+  itemCount,
+  MAX_QUANTITY,
+  type Rate,
+  streamingCost,
+  totals,
+} from '../cart';
+import { showTimeFormat } from '../components/ShowTime';
+import { focusSoon, useScreen } from '../screen';
 
 const KIND: Record<string, string> = {
   livestream: 'Watch the full concert live, in HD, from your couch.',
@@ -14,10 +27,19 @@ export function Shop() {
   const pricing = catalog.data?.pricing ?? null; // set with the items: no items, no totals
   const lines = cartLines(items, cart.cart.quantities);
   const count = itemCount(cart.cart.quantities);
+  const heading = useScreen('Shop');
 
   return (
     <div className="screen">
-      <h1>Shop</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Shop
+      </h1>
+      {pricing && (
+        <p className="muted fee-note" id="fee-note">
+          Every order adds a {formatRate(pricing.streamingRate)} streaming cost, which pays for the
+          live video stream; the prices below show it.
+        </p>
+      )}
       <div className="two-col">
         <section aria-labelledby="catalog-title">
           <h2 id="catalog-title" className="sr-only">
@@ -39,6 +61,7 @@ export function Shop() {
                   key={item.itemId}
                   item={item}
                   currency={pricing.currency}
+                  rate={pricing.streamingRate}
                   quantity={cart.cart.quantities[item.itemId] ?? 0}
                   setQuantity={(q) => cart.setQuantity(item.itemId, q)}
                 />
@@ -86,13 +109,25 @@ function ItemCard({
   quantity,
   setQuantity,
   currency,
+  rate,
 }: {
   item: Item;
   quantity: number;
   setQuantity: (quantity: number) => void;
   currency: string;
+  rate: Rate;
 }) {
   const qtyId = `qty-${item.itemId}`;
+  const addId = `add-${item.itemId}`;
+  const money = (cents: number) => formatCents(cents, currency);
+  const fee = streamingCost(item.priceCents, rate);
+  const starts = item.showStartsAt ? new Date(item.showStartsAt) : null;
+  // The control that replaces the one pressed gets the focus (Add -> quantity, last − -> Add).
+  const change = (next: number) => {
+    setQuantity(next);
+    if (quantity === 0 && next > 0) focusSoon(qtyId);
+    if (quantity > 0 && next === 0) focusSoon(addId);
+  };
   return (
     <li className={`panel item kind-${item.kind}`}>
       <div className="item-art" aria-hidden="true">
@@ -100,11 +135,20 @@ function ItemCard({
       </div>
       <div className="item-body">
         <h3>{item.name}</h3>
-        <p className="muted">{KIND[item.kind] ?? item.kind}</p>
+        <p className="muted">{item.description || KIND[item.kind] || ''}</p>
+        {starts && (
+          <p className="show-time">
+            Show starts{' '}
+            <time dateTime={item.showStartsAt ?? ''}>{showTimeFormat.format(starts)}</time>
+          </p>
+        )}
         <p className="price">
-          {formatCents(item.priceCents, currency)}
+          {money(item.priceCents + fee)}{' '}
+          <span className="muted">
+            all-in ({money(item.priceCents)} + {money(fee)} streaming cost)
+          </span>
           {item.shippingCents > 0 && (
-            <span className="muted"> + {formatCents(item.shippingCents, currency)} shipping</span>
+            <span className="muted"> + {money(item.shippingCents)} shipping</span>
           )}
         </p>
       </div>
@@ -112,9 +156,10 @@ function ItemCard({
         {quantity === 0 ? (
           <button
             type="button"
+            id={addId}
             className="secondary"
-            onClick={() => setQuantity(1)}
-            aria-label={`Add ${item.name} to cart`}
+            onClick={() => change(1)}
+            aria-label={`Add to cart: ${item.name}`}
           >
             Add to cart
           </button>
@@ -122,28 +167,22 @@ function ItemCard({
           <div className="stepper" role="group" aria-label={`Quantity of ${item.name}`}>
             <button
               type="button"
-              onClick={() => setQuantity(quantity - 1)}
-              aria-label={quantity === 1 ? `Remove ${item.name}` : `One less ${item.name}`}
+              onClick={() => change(quantity - 1)}
+              aria-label={quantity === 1 ? `− Remove ${item.name}` : `− One less ${item.name}`}
             >
               −
             </button>
-            <label className="sr-only" htmlFor={qtyId}>
-              Quantity of {item.name}
-            </label>
-            <input
+            <QuantityInput
               id={qtyId}
-              type="number"
-              inputMode="numeric"
-              min={0}
-              max={MAX_QUANTITY}
-              value={quantity}
-              onChange={(e) => setQuantity(Number(e.target.value))}
+              name={item.name}
+              quantity={quantity}
+              onApply={(q) => change(q)}
             />
             <button
               type="button"
-              onClick={() => setQuantity(quantity + 1)}
+              onClick={() => change(quantity + 1)}
               disabled={quantity >= MAX_QUANTITY}
-              aria-label={`One more ${item.name}`}
+              aria-label={`+ One more ${item.name}`}
             >
               +
             </button>
@@ -151,5 +190,54 @@ function ItemCard({
         )}
       </div>
     </li>
+  );
+}
+
+/** Typing is a draft ("", "3"...): applied on Enter or when leaving the box, never mid-edit. */
+function QuantityInput({
+  id,
+  name,
+  quantity,
+  onApply,
+}: {
+  id: string;
+  name: string;
+  quantity: number;
+  onApply: (quantity: number) => void;
+}) {
+  const [draft, setDraft] = useState(String(quantity));
+  useEffect(() => setDraft(String(quantity)), [quantity]);
+  const apply = () => {
+    const wanted = Number.parseInt(draft, 10);
+    if (!Number.isFinite(wanted) || wanted < 0) {
+      setDraft(String(quantity)); // not a number: keep what was there
+      return;
+    }
+    const next = Math.min(wanted, MAX_QUANTITY);
+    setDraft(String(next));
+    if (next !== quantity) onApply(next);
+  };
+  return (
+    <>
+      <label className="sr-only" htmlFor={id}>
+        Quantity of {name}
+      </label>
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={0}
+        max={MAX_QUANTITY}
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={apply}
+        onKeyDown={(e: KeyboardEvent<HTMLInputElement>) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            apply();
+          }
+        }}
+      />
+    </>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { DevSignInUnavailable, devSignIn, type Session } from '../api/http';
 import { Spinner } from '../components/Spinner';
+import { useScreen } from '../screen';
 
 /** Local sign-in: pick a user name; the server issues a development token (loopback only, and
  *  only while no real identity provider is configured). */
@@ -12,6 +13,7 @@ export function SignIn({
   notice: string | null;
 }) {
   const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [unavailable, setUnavailable] = useState(false);
@@ -27,7 +29,7 @@ export function SignIn({
     setBusy(true);
     setError(null);
     try {
-      onSignedIn(await devSignIn(userId));
+      onSignedIn(await devSignIn(userId, email.trim()));
     } catch (e) {
       if (e instanceof DevSignInUnavailable) setUnavailable(true);
       setError(e instanceof Error ? e.message : String(e));
@@ -35,6 +37,7 @@ export function SignIn({
     }
   }
 
+  useScreen('Sign in', false); // the user-name box has the focus
   return (
     <main className="narrow" id="main">
       <section className="panel signin">
@@ -72,6 +75,20 @@ export function SignIn({
             <p className="field-error" id="user-name-error" role="alert">
               {error}
             </p>
+          </div>
+          <div className="field">
+            <label htmlFor="user-email">Email for receipts (optional)</label>
+            <input
+              id="user-email"
+              name="email"
+              type="email"
+              autoComplete="email"
+              spellCheck={false}
+              value={email}
+              maxLength={254}
+              onChange={(e) => setEmail(e.target.value)}
+              disabled={unavailable}
+            />
           </div>
           <button className="primary wide" type="submit" disabled={busy || unavailable}>
             {busy && <Spinner />} {busy ? 'Signing in…' : 'Sign in'}

@@ -5,6 +5,7 @@ import { CardLabel, expiry } from '../components/CardBrand';
 import { CardField } from '../components/CardField';
 import { Spinner } from '../components/Spinner';
 import { brandName, connectionTrouble, type Failure, plainWords } from '../errors';
+import { focusSoon, useScreen } from '../screen';
 
 export function Wallet() {
   const { wallet, reloadWallet } = useApp();
@@ -13,13 +14,18 @@ export function Wallet() {
   useEffect(() => {
     void reloadWallet();
   }, [reloadWallet]);
+  const heading = useScreen('Wallet');
 
   return (
     <div className="screen">
-      <h1>Wallet</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Wallet
+      </h1>
       <div className="two-col">
         <section className="panel" aria-labelledby="cards-title">
-          <h2 id="cards-title">Your cards</h2>
+          <h2 id="cards-title" tabIndex={-1}>
+            Your cards
+          </h2>
           {wallet.loading && cards.length === 0 && <p className="muted">Loading your cards…</p>}
           {wallet.error && (
             <p className="alert" role="alert">
@@ -54,6 +60,7 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
   const [error, setError] = useState<string | null>(null);
   const label = `${brandName(card.brand)} ending in ${card.lastFour}`;
 
+  const rowId = `card-${card.id}`;
   async function run(action: string, success: string, done: string) {
     if (busy) return;
     setBusy(true);
@@ -63,6 +70,8 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
       if (reply.action === success) {
         onDone(done);
         await reloadWallet();
+        // the pressed button is gone: focus what took its place (the card, or the list)
+        focusSoon(action === 'delete-credit-card' ? 'cards-title' : rowId);
       } else {
         setError(plainWords(reply.message as Failure));
       }
@@ -75,7 +84,7 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
   }
 
   return (
-    <li className="wallet-card" aria-label={label}>
+    <li className="wallet-card" aria-label={label} id={rowId} tabIndex={-1}>
       <div className="wallet-card-main">
         <CardLabel brand={card.brand} lastFour={card.lastFour} />
         {card.isDefault && <span className="badge">Default</span>}
@@ -91,6 +100,7 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
             <button
               type="button"
               className="danger"
+              id={`confirm-remove-${card.id}`}
               disabled={busy}
               onClick={() =>
                 void run(
@@ -101,8 +111,16 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
               }
             >
               {busy && <Spinner />} Yes, remove
+              <span className="sr-only"> {label}</span>
             </button>
-            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setConfirming(false);
+                focusSoon(`remove-${card.id}`);
+              }}
+            >
               Keep it
             </button>
           </>
@@ -113,7 +131,7 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
                 type="button"
                 className="secondary"
                 disabled={busy}
-                aria-label={`Make ${label} the default card`}
+                aria-label={`Make default: ${label}`}
                 onClick={() =>
                   void run(
                     'set-default-card',
@@ -129,8 +147,12 @@ function CardRow({ card, onDone }: { card: WalletCard; onDone: (message: string)
               type="button"
               className="secondary"
               disabled={busy}
+              id={`remove-${card.id}`}
               aria-label={`Remove ${label}`}
-              onClick={() => setConfirming(true)}
+              onClick={() => {
+                setConfirming(true);
+                focusSoon(`confirm-remove-${card.id}`);
+              }}
             >
               Remove
             </button>
@@ -167,19 +189,27 @@ function AddCard({ onSaved }: { onSaved: (message: string) => void }) {
     setBusy(true);
     setError(null);
     try {
+      // SCA-ready: a SetupIntent, confirmed by Stripe.js (the bank's 3-D Secure check when the
+      // card asks for one), then the service reads the card from the SetupIntent.
+      const setup = await socket.call('create-setup-intent');
+      if (setup.action !== 'get-setup-intent') {
+        setError(plainWords(setup.message as Failure));
+        return;
+      }
+      const { clientSecret } = setup.message as { clientSecret: string };
       const trimmed = name.trim();
-      const made = await stripe.createPaymentMethod({
-        type: 'card',
-        card,
-        ...(trimmed ? { billing_details: { name: trimmed } } : {}),
+      const confirmed = await stripe.confirmCardSetup(clientSecret, {
+        payment_method: { card, ...(trimmed ? { billing_details: { name: trimmed } } : {}) },
       });
-      if (made.error) {
-        setError(made.error.message ?? 'Check the card details.');
+      if (confirmed.error || !confirmed.setupIntent) {
+        const failure = confirmed.error;
+        // a decline in plain words; Stripe.js's own sentence for a typo
+        setError(plainWords({ code: failure?.code, error: failure?.message ?? 'Check the card.' }));
         card.focus();
         return;
       }
       const reply = await socket.call('create-payment-method', {
-        stripePayment: made.paymentMethod,
+        setupIntentId: confirmed.setupIntent.id,
       });
       const m = reply.message as Failure & { brand?: string; lastFour?: string; status?: string };
       if (reply.action !== 'create-payment-method-resp-success') {
@@ -191,6 +221,7 @@ function AddCard({ onSaved }: { onSaved: (message: string) => void }) {
         setName('');
         onSaved(`${brandName(m.brand)} ending in ${m.lastFour} saved to your wallet.`);
         await reloadWallet();
+        focusSoon('save-card'); // it was disabled while saving, which drops the focus
       }
     } catch (e) {
       setError(connectionTrouble(e));
@@ -220,7 +251,7 @@ function AddCard({ onSaved }: { onSaved: (message: string) => void }) {
           unavailable={stripeError}
           onChange={(e) => setError(e.error?.message ?? null)}
         />
-        <button type="submit" className="primary wide" disabled={busy}>
+        <button type="submit" id="save-card" className="primary wide" disabled={busy}>
           {busy ? (
             <>
               <Spinner /> Saving…

@@ -19,8 +19,13 @@
  *   was failed; real Stripe.js resolves `{error}` then. Here it does too, and the dialog is shown
  *   as a labelled modal, clearly marked as the offline stand-in for the bank's check.
  *
+ * - `stripe.confirmCardSetup` takes the page's card element (the stand-in's takes only its own),
+ *   see offlineSetup.ts.
+ *
  * Everything else is the stand-in's own behaviour.
  */
+
+import { confirmCardSetup } from './offlineSetup';
 
 // ---- the checks Stripe.js makes on a card element before anything leaves the page ----
 
@@ -530,6 +535,14 @@ export function extendStandIn(standIn: StandInConstructor, apiBase: string) {
         };
       },
       createPaymentMethod: (data: unknown) => createPaymentMethod(apiBase, key, data),
+      confirmCardSetup: (clientSecret: string, data?: unknown) =>
+        confirmCardSetup(
+          apiBase,
+          key,
+          (made) => createPaymentMethod(apiBase, key, made),
+          clientSecret,
+          data,
+        ),
       async confirmCardPayment(clientSecret: string, data?: unknown) {
         const undecorate = decorateChallengeDialog();
         try {

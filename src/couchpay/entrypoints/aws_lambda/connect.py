@@ -19,7 +19,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event["requestContext"]
         token = (event.get("queryStringParameters") or {}).get("token") or ""
         try:
-            user_id, until = _runtime.verifier().verify_until(token)
+            caller = _runtime.verifier().caller(token)
         except Unauthorized as exc:
             log.info("connection %s refused: %s", request.get("connectionId"), exc.message)
             return {"statusCode": 403, "body": "unauthorized"}
@@ -27,11 +27,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("connection %s refused: %s", request.get("connectionId"), exc)
             return {"statusCode": 503, "body": "sign-in unavailable"}
         connections = _runtime.connections()
-        if connections.count_of(user_id) >= _runtime.config().max_sockets_per_user:
+        if connections.count_of(caller.user_id) >= _runtime.config().max_sockets_per_user:
             log.warning("connection %s refused: too many sockets", request.get("connectionId"))
             return {"statusCode": 429, "body": "too many sockets"}
         endpoint = _runtime.management_endpoint(request)
-        connections.add(request["connectionId"], user_id, endpoint, until)
+        connections.add(
+            request["connectionId"], caller.user_id, endpoint, caller.expires_at, caller.email
+        )
     except Exception:  # never let the runtime see an exception: answer 500, keep a trace
         log.exception("$connect failed")
         return {"statusCode": 500, "body": "internal error"}

@@ -17,6 +17,7 @@ from typing import Any
 
 from couchpay import time_budget
 from couchpay.entrypoints.aws_lambda import _runtime
+from couchpay.ports.identity import Caller
 
 log = _runtime.log
 UNKNOWN_CONNECTION = {
@@ -41,7 +42,7 @@ def frame_of(event: dict[str, Any]) -> str | bytes:
     return b""
 
 
-def answer_frame(user_id: str, frame: str | bytes) -> dict[str, Any]:
+def answer_frame(caller: Caller, frame: str | bytes) -> dict[str, Any]:
     """``protocol`` parses and answers; Stripe-writing actions first take one of the user's
     per-minute allowance (a DynamoDB counter shared by every Lambda instance)."""
     from couchpay.limits import refuse_stripe_write
@@ -50,8 +51,9 @@ def answer_frame(user_id: str, frame: str | bytes) -> dict[str, Any]:
     parsed = protocol.parse(frame)
     if isinstance(parsed, dict):
         return parsed
-    refusal = refuse_stripe_write(parsed, user_id, _runtime.stripe_write_taker())
-    return refusal or protocol.answer(_runtime.runtime().services, user_id, parsed)
+    refusal = refuse_stripe_write(parsed, caller.user_id, _runtime.stripe_write_taker())
+    services = _runtime.runtime().services.for_caller(caller.email)
+    return refusal or protocol.answer(services, caller.user_id, parsed)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -59,13 +61,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event["requestContext"]
         connection_id = request["connectionId"]
         connections = _runtime.connections()
-        user_id = connections.user_of(connection_id)
-        if user_id is None:
+        caller = connections.caller_of(connection_id)
+        if caller is None:
             reply: dict[str, Any] = UNKNOWN_CONNECTION
         else:
             _runtime.runtime()  # a cold start is built before the budget is read
             with time_budget.within(_runtime.budget_seconds(context)):
-                reply = answer_frame(user_id, frame_of(event))
+                reply = answer_frame(caller, frame_of(event))
         connections.post(_runtime.management_endpoint(request), connection_id, reply)
     except Exception:
         log.exception("$default failed")

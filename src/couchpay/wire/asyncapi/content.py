@@ -43,6 +43,8 @@ CODES = {
     "item_unavailable": "An item does not exist or is no longer on sale.",
     "price_mismatch": "A price changed since get-items: reload the items.",
     "request_id_reused": "The requestId was already used for a different cart.",
+    "shipping_address_required": "An item in the cart ships: send a shippingAddress.",
+    "amount_too_small": "The total is under Stripe's minimum charge for the currency.",
     "sold_out": "A limited item (a meet-and-greet slot, a numbered poster) has no units left.",
     "busy": "The line to Stripe is full or too long: nothing was charged; try again later.",
     "authentication_incomplete": "3-D Secure is not finished yet.",
@@ -77,7 +79,19 @@ FIELD_NOTES = {
     "`id` is read) or its `pm_...` id. The service re-reads it at Stripe.",
     "setupIntentId": "The SetupIntent the page confirmed with stripe.confirmCardSetup.",
     "cardId": "A wallet card's `id` (from get-user-credit-card).",
-    "saveCard": "With `stripePayment`: also save the card to the wallet.",
+    "saveCard": "With `stripePayment`: save the card to the wallet once the payment has "
+    "succeeded (never a declined card, nor one that failed 3-D Secure).",
+    "shippingAddress": "Where physical items go; required when any item has `shippingCents` "
+    "> 0. Sent to Stripe as the PaymentIntent's `shipping`; part of what `requestId` stands "
+    "for.",
+    "requestId": "The `requestId` of the purchase-request that made the purchase.",
+    "name": "The recipient's name.",
+    "line1": "Street address.",
+    "line2": "Flat, suite, building (optional).",
+    "city": "City or town.",
+    "state": "State, county or region (optional).",
+    "postalCode": "Postal or ZIP code.",
+    "country": "ISO 3166-1 alpha-2 code (US, GB, DE, ...), checked against the ISO list.",
     "items": "The cart.",
     "item_id": "An `itemId` from get-items.",
     "price_cents": "The price the page showed, integer cents; must equal the catalog price "
@@ -92,6 +106,7 @@ MODEL_NOTES = {
     "Empty": "No fields needed (`userId` / `cogId` may be sent).",
     "CreatePaymentMethod": "Send exactly one of `stripePayment` and `setupIntentId`.",
     "PurchaseRequest": "Send exactly one of `cardId` and `stripePayment`.",
+    "GetPurchase": "Send exactly one of `transactionId` and `requestId`.",
 }
 
 OVERVIEW = f"""\

@@ -8,12 +8,14 @@ from couchpay.domain.catalog import DEMO_CATALOG
 from couchpay.domain.errors import (
     AuthenticationIncomplete,
     ItemUnavailable,
+    NotFound,
     PriceMismatch,
     RequestIdReused,
     SoldOut,
 )
 from couchpay.wire import views
 from couchpay.wire.asyncapi.samples import (
+    _ADDRESS,
     _BUSY,
     _CART,
     _CURSOR,
@@ -24,6 +26,7 @@ from couchpay.wire.asyncapi.samples import (
     COMMON_FAILURES,
     PI_ID,
     PM_ID,
+    REQUEST_ID,
     SAMPLE_PURCHASE,
     TX_ID,
     ActionDoc,
@@ -61,7 +64,10 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
         "meet-and-greet slot) that has no units left is `sold_out`, before anything is charged.",
         tag="shop",
         request=(
-            Example("with a wallet card", {"cardId": CARD_ID, "items": _CART}),
+            Example(
+                "with a wallet card, shipped",
+                {"cardId": CARD_ID, "items": _CART, "shippingAddress": _ADDRESS},
+            ),
             Example(
                 "with a card typed in once, saved",
                 {"stripePayment": {"id": PM_ID}, "saveCard": True, "items": _CART[:1]},
@@ -96,7 +102,15 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
                 "PaymentMethod.",
             ),
             ("card_checks_failed", "Stripe's CVC or postal-code check failed."),
-            ("request_id_reused", "This `requestId` was used for a different cart."),
+            ("request_id_reused", "This `requestId` was used for a different cart or address."),
+            (
+                "shipping_address_required",
+                "An item ships (`shippingCents` > 0) and no `shippingAddress` was sent.",
+            ),
+            (
+                "amount_too_small",
+                "The total is under Stripe's minimum charge for the currency (50 cents in USD).",
+            ),
             ("sold_out", "A limited item has no units left; nothing was recorded or charged."),
             (
                 "busy",
@@ -167,6 +181,33 @@ PURCHASE_ACTIONS: dict[str, ActionDoc] = {
                 ),
             ),
         ),
+    ),
+    "get-purchase": ActionDoc(
+        title="One purchase (a receipt)",
+        summary="Everything a receipt shows, by transactionId, or by the requestId that made it.",
+        description="Send exactly one of `transactionId` and `requestId`. By `requestId` is how "
+        "a page that sent `purchase-request` and then lost the reply (reload, dropped "
+        "connection, timeout) finds the order's outcome; `not_found` then means the order "
+        "never reached the service, so sending it again with the same `requestId` is safe. "
+        "The purchase has the same shape as a history row: items with names, unit prices and "
+        "per-unit shipping, the breakdown, the card's brand and last four, the shipping "
+        "address, the status, the amount refunded, the receipt email and the dates.",
+        tag="history",
+        request=(
+            Example("by transaction", {"transactionId": TX_ID}),
+            Example("by request", {"requestId": REQUEST_ID}),
+        ),
+        success={
+            "get-purchase-resp-success": (
+                Example("paid", views.body(views.receipt_view(SAMPLE_PURCHASE))),
+            )
+        },
+        failures=(
+            ("bad_request", "Neither or both of `transactionId` and `requestId`."),
+            ("not_found", "No such purchase for this fan (also when it is another fan's)."),
+            *COMMON_FAILURES,
+        ),
+        failure_examples=(Example("unknown", _failure(NotFound("No such purchase."))),),
     ),
     "get-user-purchases": ActionDoc(
         title="Purchase history",

@@ -15,6 +15,7 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.pricing import CartLine, price_cart
 from couchpay.domain.purchases import Purchase, PurchaseLine
+from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.service.exactly_once import PurchaseOutcome
 from couchpay.wire import views
@@ -53,6 +54,13 @@ SAMPLE_CARD = Card(
 )
 _DEMO_LINES = [CartLine(item, 1) for item in DEMO_CATALOG]
 _DEMO_TOTALS = price_cart(_DEMO_LINES)
+_SHIPS_TO = ShippingAddress(
+    name="Ada Lovelace",
+    line1="12 St James's Square",
+    city="London",
+    postal_code="SW1Y 4JH",
+    country="GB",
+)
 SAMPLE_PURCHASE = Purchase(
     transaction_id=TX_ID,
     request_id=REQUEST_ID,
@@ -74,7 +82,10 @@ SAMPLE_PURCHASE = Purchase(
     payment_method_id=PM_ID,
     payment_intent_id=PI_ID,
     status=PurchaseStatus.SUCCEEDED,
+    shipping_address=_SHIPS_TO,
+    receipt_email="ada@example.com",
 )
+_ADDRESS = views.body(views.shipping_view(_SHIPS_TO))
 _DECLINED = replace(
     SAMPLE_PURCHASE,
     status=PurchaseStatus.FAILED,
