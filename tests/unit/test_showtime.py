@@ -223,3 +223,20 @@ def test_after_a_restart_the_queued_rejoin_in_order(
     assert [e.transaction_id for e, _ in svc.line.tickets()] == txs
     again = buy(call, card, "r2")
     assert again["message"]["position"] == 2
+
+
+def test_a_webhook_for_a_payment_our_line_has_with_stripe_costs_no_stripe_call(
+    call: Call, gateway: FakeGateway, svc: Services, clock: Clock
+) -> None:
+    from couchpay.service.webhooks import WebhookEvent, handle_event
+
+    card = save(call, gateway)
+    buy(call, card, "r0")
+    tx = buy(call, card, "r1")["message"]["transactionId"]
+    entry = next_in_line(svc, clock)  # now with Stripe, not answered yet
+    assert entry.transaction_id == tx
+    before = len(gateway.calls)
+    event = WebhookEvent("evt_1", "payment_intent.succeeded", "pi_x", transaction_id=tx)
+    outcome, first = handle_event(svc, event)
+    assert outcome.startswith("in flight here") and first
+    assert len(gateway.calls) == before

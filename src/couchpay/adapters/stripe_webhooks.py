@@ -37,7 +37,14 @@ def parse_event(
         type=event["type"],
         object_id=str(obj.get("id") or ""),
         payment_intent_id=_id(obj.get("payment_intent")),
+        transaction_id=_transaction_of(obj),
     )
+
+
+def _transaction_of(obj: dict[str, object]) -> str | None:
+    metadata = obj.get("metadata")
+    found = metadata.get("transaction_id") if isinstance(metadata, dict) else None
+    return found if isinstance(found, str) and found else None
 
 
 def _id(value: object) -> str | None:

@@ -129,6 +129,11 @@ class Line:
     def _eta(self, position: int) -> int:
         return max(1, math.ceil(position / max(self._rate, self.settings.min_rate)))
 
+    def in_flight_now(self, transaction_id: str) -> bool:
+        """With Stripe right now (sent by this line, not answered yet)."""
+        with self._lock:
+            return transaction_id in self._in_flight
+
     def tickets(self) -> list[tuple[Waiting, Ticket]]:
         """Everyone waiting, in order, with their place."""
         with self._lock:

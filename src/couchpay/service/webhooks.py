@@ -26,6 +26,8 @@ class WebhookEvent:
     type: str
     object_id: str
     payment_intent_id: str | None = None
+    transaction_id: str | None = None
+    """Ours, from the object's metadata (an id like the others; nothing else is trusted)."""
 
 
 PAYMENT_INTENT_EVENTS = frozenset(
@@ -64,6 +66,8 @@ OBJECT_EVENTS = PAYMENT_INTENT_EVENTS | {
 def _apply(svc: Services, event: WebhookEvent) -> str:
     if event.type in OBJECT_EVENTS and not event.object_id:
         return "ignored: no object id"  # nothing to re-read; no retry would ever change that
+    if event.type in PAYMENT_INTENT_EVENTS and _in_our_line(svc, event.transaction_id):
+        return "in flight here: its own call settles it"
     if event.type in ALREADY_FINAL:
         known = svc.store.get_purchase_by_intent(event.object_id)
         if known is not None and known.status in ALREADY_FINAL[event.type]:
@@ -79,6 +83,18 @@ def _apply(svc: Services, event: WebhookEvent) -> str:
     if event.type == "setup_intent.succeeded":
         return card_events.setup_succeeded(svc, event.object_id)
     return "ignored"
+
+
+def _in_our_line(svc: Services, transaction_id: str | None) -> bool:
+    """The purchase is with Stripe right now through this process's own line, whose call
+    settles it and tells the fan: a re-read here would only spend Stripe's rate limit (at
+    showtime, one more call per payment). Should that call end with no answer, the settlement
+    pass settles it from Stripe later."""
+    return (
+        svc.line is not None
+        and bool(transaction_id)
+        and svc.line.in_flight_now(transaction_id or "")
+    )
 
 
 def settle_intent(svc: Services, payment_intent_id: str) -> str:
