@@ -128,7 +128,10 @@ class CouchpayServer(_Child):
 
     ready_prefix = "couchpay serving at "
 
-    def __init__(self, data_dir: Path, stripe_api_base: str) -> None:
+    def __init__(
+        self, data_dir: Path, stripe_api_base: str, settings: dict[str, str] | None = None
+    ) -> None:
+        """``settings``: more environment (COUCHPAY_STRIPE_RATE, ...)."""
         self.data_dir = data_dir
         self.stripe_api_base = stripe_api_base
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -140,6 +143,9 @@ class CouchpayServer(_Child):
                 "COUCHPAY_WEB_DIR": str(data_dir / "no-web"),  # the placeholder page is enough
                 # the per-connection frame limit (20/s, bursts of 40) would refuse a benchmark
                 "COUCHPAY_RATE_LIMIT": "1000000/1000000",
+                # 1,000 fans (or 1,050 sockets) at once: more than the default connection cap
+                "COUCHPAY_MAX_CONNECTIONS": "5000",
+                **(settings or {}),
             }
         )
         command = [sys.executable, "-m", "couchpay.entrypoints.cli", "serve", "--port", "0"]

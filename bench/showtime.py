@@ -79,7 +79,7 @@ def run(
 def _main(
     data_dir: Path, localstripe: LocalStripe, stand_in: RealismProcess, n: int, limit: int
 ) -> dict[str, Any]:
-    with server_for(data_dir, localstripe, stand_in) as server:
+    with server_for(data_dir, localstripe, stand_in, limit) as server:
         catalog = asyncio.run(items(server))
         ticket = next(i for i in catalog if i["kind"] == "livestream")
         fans = asyncio.run(prepare(server, stand_in.url, [f"showtime-fan-{i}" for i in range(n)]))

@@ -183,11 +183,14 @@ async def records(server: CouchpayServer, fans: list[Fan]) -> dict[str, list[dic
 
 
 def server_for(
-    data_dir: Path, localstripe: LocalStripe, stand_in: RealismProcess
+    data_dir: Path, localstripe: LocalStripe, stand_in: RealismProcess, limit: int = 25
 ) -> CouchpayServer:
-    """`couchpay serve` with the stand-in as its Stripe; localstripe's webhooks go to it
-    (``COUCHPAY_SHOWTIME_WEBHOOKS=0``: nowhere, to see the purchases alone)."""
-    server = CouchpayServer(data_dir, stand_in.url)
+    """`couchpay serve` with the stand-in as its Stripe, its line set one under the stand-in's
+    PaymentIntent limit (as an operator sets COUCHPAY_STRIPE_RATE for their account's limit);
+    localstripe's webhooks go to it (``COUCHPAY_SHOWTIME_WEBHOOKS=0``: nowhere, to see the
+    purchases alone)."""
+    rate = os.environ.get("COUCHPAY_SHOWTIME_RATE") or str(max(1, limit - 1))
+    server = CouchpayServer(data_dir, stand_in.url, {"COUCHPAY_STRIPE_RATE": rate})
     url = f"{server.url}/stripe/webhook"
     if os.environ.get("COUCHPAY_SHOWTIME_WEBHOOKS", "1") == "0":
         url = "http://127.0.0.1:9/nowhere"  # discard: localstripe's delivery fails, is dropped

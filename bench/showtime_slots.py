@@ -39,7 +39,7 @@ def capacity(
     data_dir.mkdir(parents=True, exist_ok=True)
     if not capacity_option(data_dir):
         return {"available": False, "why": "`couchpay catalog update` has no --capacity option"}
-    with server_for(data_dir, localstripe, stand_in) as server:
+    with server_for(data_dir, localstripe, stand_in, limit) as server:
         slot = next(i for i in asyncio.run(items(server)) if i["kind"] == "meet_and_greet")
         command = [*CLI, "catalog", "update", str(slot["itemId"]), "--capacity", str(c)]
         subprocess.run(  # noqa: S603 - our interpreter, our CLI, an item id it gave us
