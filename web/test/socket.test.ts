@@ -4,6 +4,7 @@ import {
   CouchpaySocket,
   defaultBackoff,
   newUuid,
+  type Queued,
   type Reply,
   SocketClosed,
   type SocketStatus,
@@ -186,6 +187,94 @@ describe('CouchpaySocket', () => {
     await outcome;
     last().open();
     expect(last().sent).toEqual([]); // not sent again after giving up
+  });
+
+  it('hands queued frames to onQueued without resolving the call, then resolves with the outcome', async () => {
+    const { socket } = makeSocket();
+    socket.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().open();
+    const queued: Reply<Queued>[] = [];
+    const pushed: Reply[] = [];
+    socket.onQueued((r) => queued.push(r));
+    socket.onPush((r) => pushed.push(r));
+    let settled = false;
+    const call = socket.call('purchase-request', { cardId: 'c' }, { requestId: 'order-1' });
+    void call.then(() => (settled = true));
+    const line = { transactionId: 't1', position: 3, etaSeconds: 9 };
+    last().reply('purchase-request-resp-queued', line, 'order-1');
+    last().reply('purchase-request-resp-queued', { ...line, position: 1, etaSeconds: 3 }, 'order-1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    expect(queued.map((r) => [r.requestId, r.message.position])).toEqual([
+      ['order-1', 3],
+      ['order-1', 1],
+    ]);
+    expect(pushed).toEqual([]);
+    last().reply('purchase-request-resp-success', { transactionId: 't1' }, 'order-1');
+    await expect(call).resolves.toMatchObject({ action: 'purchase-request-resp-success' });
+    expect(queued).toHaveLength(2); // the outcome is not a queued frame
+  });
+
+  it('hands queued frames to onQueued when no call waits for them (another tab, after a reload)', async () => {
+    const { socket } = makeSocket();
+    socket.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().open();
+    const queued: Reply<Queued>[] = [];
+    const pushed: Reply[] = [];
+    const off = socket.onQueued((r) => queued.push(r));
+    socket.onPush((r) => pushed.push(r));
+    const line = { transactionId: 't2', position: 0, etaSeconds: 1 };
+    last().reply('purchase-request-resp-queued', line, 'order-from-before');
+    expect(queued).toEqual([
+      { action: 'purchase-request-resp-queued', message: line, requestId: 'order-from-before' },
+    ]);
+    expect(pushed).toEqual([]); // not a push: the outcome is
+    last().reply('purchase-request-resp-failure', { code: 'busy' }, 'order-from-before');
+    expect(pushed.map((r) => r.action)).toEqual(['purchase-request-resp-failure']);
+    off();
+    last().reply('purchase-request-resp-queued', line, 'order-from-before');
+    expect(queued).toHaveLength(1);
+  });
+
+  it('restarts a call\'s timeout on every queued frame (the wait in line can be long)', async () => {
+    const { socket } = makeSocket({ timeoutMs: 5000 });
+    socket.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().open();
+    let failed: unknown = null;
+    const call = socket.call('purchase-request', {}, { requestId: 'order-2' });
+    call.catch((e: unknown) => (failed = e));
+    for (let position = 4; position >= 0; position -= 1) {
+      await vi.advanceTimersByTimeAsync(4000); // less than the timeout since the last frame
+      last().reply(
+        'purchase-request-resp-queued',
+        { transactionId: 't3', position, etaSeconds: position * 4 },
+        'order-2',
+      );
+    }
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(failed).toBeNull(); // 24 s after the call, still waiting
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(call).rejects.toBeInstanceOf(CallTimeout);
+  });
+
+  it('a queued frame for a call that gave up does not bring it back', async () => {
+    const { socket } = makeSocket({ timeoutMs: 1000 });
+    socket.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().open();
+    const queued: Reply<Queued>[] = [];
+    socket.onQueued((r) => queued.push(r));
+    const call = socket.call('purchase-request', {}, { requestId: 'order-3' });
+    const outcome = expect(call).rejects.toBeInstanceOf(CallTimeout);
+    await vi.advanceTimersByTimeAsync(1000);
+    await outcome;
+    last().reply('purchase-request-resp-queued', { transactionId: 't4', position: 2, etaSeconds: 2 }, 'order-3');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(queued).toHaveLength(1); // still heard by the listeners (the line screen)
+    expect(last().sent).toHaveLength(1); // and nothing is sent again
   });
 
   it('close() fails waiting calls and stops reconnecting', async () => {

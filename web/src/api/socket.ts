@@ -8,6 +8,10 @@
  *   `purchase-request` that is the idempotency key, so a purchase in flight during a drop is
  *   charged once and its reply is the first attempt's outcome.
  * - Frames nobody waits for (a webhook settling a purchase) go to `onPush` listeners.
+ * - `purchase-request-resp-queued` (the purchase waits in the service's admission line) never
+ *   resolves a call: it goes to `onQueued` listeners, whether or not a call waits for that
+ *   requestId, and restarts that call's timeout (a wait in line can last minutes). The final
+ *   reply with the same requestId comes later.
  */
 
 export interface Reply<M = Record<string, unknown>> {
@@ -40,6 +44,16 @@ export interface SocketOptions {
   newRequestId?: () => string;
 }
 
+/** The reply that says a purchase waits in line (never a call's answer). */
+export const QUEUED = 'purchase-request-resp-queued';
+
+export interface Queued {
+  transactionId: string;
+  /** 1 = next; 0 = with Stripe now. */
+  position: number;
+  etaSeconds: number;
+}
+
 export interface CallOptions {
   requestId?: string;
   timeoutMs?: number;
@@ -64,7 +78,9 @@ interface Pending {
   frame: string;
   resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer?: ReturnType<typeof setTimeout>;
+  /** (Re)start the timeout from now. */
+  arm: () => void;
 }
 
 const OPEN = 1;
@@ -88,6 +104,7 @@ export class CouchpaySocket {
   private ws: WebSocketLike | null = null;
   private readonly pending = new Map<string, Pending>();
   private readonly pushListeners = new Set<(reply: Reply) => void>();
+  private readonly queuedListeners = new Set<(reply: Reply<Queued>) => void>();
   private readonly statusListeners = new Set<(status: SocketStatus) => void>();
   private currentStatus: SocketStatus = 'closed';
   private attempt = 0;
@@ -135,18 +152,24 @@ export class CouchpaySocket {
       return Promise.reject(new Error(`request ${requestId} is already waiting for its reply`));
     }
     const frame = JSON.stringify({ action, message, requestId });
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     return new Promise<Reply<M>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new CallTimeout(action));
-      }, options.timeoutMs ?? this.timeoutMs);
-      this.pending.set(requestId, {
+      const entry: Pending = {
         action,
         frame,
         resolve: resolve as (reply: Reply) => void,
         reject,
-        timer,
-      });
+        arm: () => {
+          clearTimeout(entry.timer);
+          entry.timer = setTimeout(() => {
+            if (this.pending.get(requestId) !== entry) return;
+            this.pending.delete(requestId);
+            reject(new CallTimeout(action));
+          }, timeoutMs);
+        },
+      };
+      entry.arm();
+      this.pending.set(requestId, entry);
       if (this.ws !== null && this.ws.readyState === OPEN) this.ws.send(frame);
       // otherwise it goes out as soon as a connection opens
     });
@@ -155,6 +178,12 @@ export class CouchpaySocket {
   onPush(listener: (reply: Reply) => void): () => void {
     this.pushListeners.add(listener);
     return () => this.pushListeners.delete(listener);
+  }
+
+  /** `purchase-request-resp-queued` frames: where a purchase stands in the admission line. */
+  onQueued(listener: (reply: Reply<Queued>) => void): () => void {
+    this.queuedListeners.add(listener);
+    return () => this.queuedListeners.delete(listener);
   }
 
   onStatus(listener: (status: SocketStatus) => void): () => void {
@@ -230,6 +259,11 @@ export class CouchpaySocket {
       return;
     }
     const waiting = reply.requestId != null ? this.pending.get(reply.requestId) : undefined;
+    if (reply.action === QUEUED) {
+      waiting?.arm(); // still waiting for the outcome: the wait starts again
+      for (const listener of this.queuedListeners) listener(reply as Reply<Queued>);
+      return;
+    }
     if (waiting !== undefined && reply.requestId != null) {
       this.pending.delete(reply.requestId);
       clearTimeout(waiting.timer);
