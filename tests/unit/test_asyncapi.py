@@ -12,6 +12,7 @@ import pytest
 from couchpay.entrypoints.cli import main
 from couchpay.wire import asyncapi
 from couchpay.wire import replies as reply_models
+from couchpay.wire.asyncapi.checks import validate_reply
 from couchpay.wire.routes import ROUTES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -103,7 +104,7 @@ def test_examples_are_valid_against_the_models(doc: dict[str, Any]) -> None:
             if name in ROUTES:
                 ROUTES[name].model.model_validate_json(json.dumps(envelope["message"]))
             else:
-                reply_models.validate_reply(json.dumps(envelope))
+                validate_reply(json.dumps(envelope))
 
 
 def test_the_demo_purchase_example_is_the_spec_total(doc: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ import pytest
 from couchpay.domain.catalog import DEMO_CATALOG
 from couchpay.service.admission import Line, LineSettings
 from couchpay.service.context import Services
+from couchpay.wire.asyncapi.checks import validate_reply
 from couchpay.wire.protocol import handle_frame
 from couchpay.wire.replies import (
     ERROR_ACTION,
@@ -21,7 +22,6 @@ from couchpay.wire.replies import (
     SUCCESS_REPLIES,
     Failure,
     PurchaseOutcomeFailure,
-    validate_reply,
 )
 from couchpay.wire.routes import ROUTES
 from tests.shipping import ADDRESS

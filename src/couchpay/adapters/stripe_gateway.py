@@ -21,6 +21,7 @@ import stripe
 
 from couchpay import time_budget
 from couchpay.adapters import _stripe_mapping as mapping
+from couchpay.adapters._stripe_http import BudgetedRequestsClient
 from couchpay.domain.cards import CardFacts
 from couchpay.domain.errors import CardDeclined, CardNotValid, GatewayUnavailable
 from couchpay.ports.gateway import (
@@ -35,23 +36,6 @@ from couchpay.ports.gateway import (
 T = TypeVar("T")
 TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 MIN_ATTEMPT_SECONDS = 0.5  # less than this left: no new call to Stripe
-
-
-class _BudgetedRequestsClient(stripe.RequestsClient):
-    """The SDK's requests client, its timeout read per request: at most the configured one,
-    and never past the current time budget (read from a ContextVar, so thread-safe)."""
-
-    def __init__(self, timeout: float) -> None:
-        self._configured_timeout = timeout
-        super().__init__(timeout=timeout)
-
-    @property
-    def _timeout(self) -> float:
-        return max(0.01, time_budget.capped(self._configured_timeout))
-
-    @_timeout.setter
-    def _timeout(self, value: float) -> None:
-        self._configured_timeout = value
 
 
 @contextmanager
@@ -88,7 +72,7 @@ class StripeGateway(PaymentGateway):
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=0,  # we retry ourselves, 429 included, with the same key
-            http_client=_BudgetedRequestsClient(timeout_seconds),
+            http_client=BudgetedRequestsClient(timeout_seconds),
         )
 
     def _retrying(self, call: Callable[[], T], *, rate_limit_is_final: bool = False) -> T:

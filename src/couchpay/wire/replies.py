@@ -4,7 +4,7 @@ them. There is no second description of a reply anywhere.
 
 Invariants: extra keys are forbidden and every key is required (a reply always carries every
 field, null when unset); tests/unit/test_reply_models.py also feeds the frames that reach the wire
-back through ``validate_reply``."""
+back through ``wire.asyncapi.checks.validate_reply``."""
 
 from __future__ import annotations
 
@@ -277,29 +277,3 @@ SUCCESS_REPLIES: dict[str, tuple[str, ...]] = {
 ``routes.ROUTES``; any request may also be answered ``error``)."""
 
 ERROR_ACTION = "error"
-
-
-def validate_reply(envelope_json: str | bytes) -> BaseModel:
-    """Check one reply frame, as sent on the wire, against its model; raise if it drifted."""
-    import json
-
-    from pydantic import ValidationError
-
-    envelope = json.loads(envelope_json)
-    if not isinstance(envelope, dict) or set(envelope) != {"action", "message", "requestId"}:
-        raise ValueError(f"a reply is {{action, message, requestId}}, got {envelope!r}")
-    rid = envelope["requestId"]
-    if rid is not None and not isinstance(rid, str):
-        raise ValueError(f"requestId must be a string or null, got {rid!r}")
-    action = envelope["action"]
-    if action not in REPLY_MODELS:
-        raise ValueError(f"no reply model for action {action!r}")
-    models = REPLY_MODELS[action]
-    errors: list[ValidationError] = []
-    body = json.dumps(envelope["message"])
-    for model in models if isinstance(models, tuple) else (models,):
-        try:
-            return model.model_validate_json(body)
-        except ValidationError as exc:
-            errors.append(exc)
-    raise ValueError(f"{action} reply does not match its model: {errors}")
