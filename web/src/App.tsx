@@ -26,6 +26,7 @@ import { connectionTrouble, plainWords, type Failure } from './errors';
 import { Checkout } from './screens/Checkout';
 import { History } from './screens/History';
 import { ConnectionBanner, useOffline } from './components/ConnectionBanner';
+import { LineStatus } from './components/LineStatus';
 import { useOrderRecovery } from './orderRecovery';
 import { receiptInPath, routeFromLocation } from './routing';
 import { Receipt } from './screens/Receipt';
@@ -313,11 +314,12 @@ function SignedIn({
     (o: Outcome) => {
       setOutcome(o);
       go('result');
+      if (o.kind === 'failure' && o.code === 'sold_out') void reloadCatalog();
     },
-    [go],
+    [go, reloadCatalog],
   );
 
-  const { pendingOrder, recoverOrder } = useOrderRecovery({
+  const { pendingOrder, recoverOrder, line } = useOrderRecovery({
     userId: session.userId,
     socket,
     status,
@@ -343,6 +345,7 @@ function SignedIn({
     openReceipt,
     pendingOrder,
     recoverOrder,
+    line,
   };
 
   const count = itemCount(cart.cart.quantities);
@@ -411,6 +414,11 @@ function SignedIn({
           </header>
           <ConnectionBanner status={status} offline={offline} onSignOut={onSignOut} />
           <main id="main" tabIndex={-1}>
+            {route !== 'checkout' && (
+              <div className="app-line">
+                <LineStatus line={line} />
+              </div>
+            )}
             {route === 'shop' && <Shop />}
             {route === 'wallet' && <Wallet />}
             {route === 'checkout' && <Checkout />}

@@ -5,6 +5,7 @@ import type { PageConfig, Session } from './api/http';
 import type { CouchpaySocket, SocketStatus } from './api/socket';
 import type { Catalog, Rate, Totals } from './cart';
 import type { InFlight } from './inflight';
+import type { LineSpot } from './orderRecovery';
 import type { CartApi } from './sharedCart';
 
 export interface WalletCard {
@@ -109,6 +110,8 @@ export interface AppState {
   pendingOrder: InFlight | null;
   /** Ask the service what became of the pending order (after a timeout, a reload, ...). */
   recoverOrder: () => void;
+  /** Where the pending order stands in the service's admission line, while it waits there. */
+  line: LineSpot | null;
 }
 
 export const AppContext = createContext<AppState | null>(null);

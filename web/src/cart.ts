@@ -19,6 +19,8 @@ export interface Item {
   description?: string;
   /** Livestreams: when the show starts, ISO 8601 UTC; else null. */
   showStartsAt?: string | null;
+  /** Limited items: units left (0 = sold out); null or absent = unlimited. */
+  remaining?: number | null;
 }
 
 /** itemId -> quantity (1..MAX_QUANTITY); items not in the cart are absent. */

@@ -36,6 +36,9 @@ const PLAIN: Record<string, string> = {
   payment_failed: 'The payment did not go through, so nothing was charged. Try again.',
   payment_rejected:
     'The payment provider refused this payment. Nothing was charged; try again or contact us.',
+  busy: 'So many fans are paying right now that your payment could not wait in line any longer. Nothing was charged. Try again in a few minutes.',
+  sold_out:
+    'Something in your cart just sold out, so nothing was charged. We refreshed the shop; check your cart.',
   rate_limited: 'Too many requests at once. Wait a few seconds and try again.',
   frame_too_large: 'The cart is too large to send. Remove some items and try again.',
   unknown_action: 'The page is out of date. Reload it and try again.',

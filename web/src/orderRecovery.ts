@@ -4,10 +4,14 @@
  * `get-purchase {requestId}` for the order it was paying (inflight.ts) and shows what happened:
  * paid (the cart is emptied), declined (the cart stays, "try again" is a new attempt), still
  * processing (asked again shortly), or never arrived (`not_found`: paying again is safe).
+ *
+ * It also keeps where that order stands in the service's admission line (`line`): every
+ * `purchase-request-resp-queued` for it (this tab's call, or pushes after a reload), and a
+ * `get-purchase` that says `queued` (still open, like `pending`: asked again, no outcome shown).
  */
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CouchpaySocket, Reply, SocketStatus } from './api/socket';
+import type { CouchpaySocket, Queued, Reply, SocketStatus } from './api/socket';
 import type { Outcome, PurchaseTotals, PurchaseView } from './appState';
 import {
   awaited,
@@ -22,6 +26,16 @@ import type { CartApi } from './sharedCart';
 
 const ASK_AGAIN_MS = 2_000;
 const MAX_ASKS = 30;
+/** Asked again this often while the order waits in line (its moves are pushed meanwhile). */
+const ASK_IN_LINE_MS = 10_000;
+
+/** Where the in-flight order stands in the admission line. */
+export interface LineSpot {
+  orderId: string;
+  /** 1 = next, 0 = with the bank now; null = in line, place not heard yet (after a reload). */
+  position: number | null;
+  etaSeconds: number | null;
+}
 
 interface Options {
   userId: string;
@@ -39,14 +53,19 @@ export function useOrderRecovery({
   cart,
   showOutcome,
   reloadWallet,
-}: Options): { pendingOrder: InFlight | null; recoverOrder: () => void } {
+}: Options): { pendingOrder: InFlight | null; recoverOrder: () => void; line: LineSpot | null } {
   const [pendingOrder, setPendingOrder] = useState<InFlight | null>(() => readInFlight(userId));
+  const [spot, setSpot] = useState<LineSpot | null>(null);
   const asking = useRef(false);
   const asks = useRef(0);
   const { paid, newAttempt } = cart;
 
   useEffect(() => {
-    const refresh = () => setPendingOrder(readInFlight(userId));
+    const refresh = () => {
+      const order = readInFlight(userId);
+      setPendingOrder(order);
+      if (order === null) setSpot(null); // its outcome is known: a new order starts afresh
+    };
     const onStorage = (e: StorageEvent) => isInFlightKey(e.key, userId) && refresh();
     window.addEventListener(CHANGED, refresh);
     window.addEventListener('storage', onStorage);
@@ -91,6 +110,15 @@ export function useOrderRecovery({
         showOutcome({ ...unpaid, kind: 'failure', code: 'authentication_incomplete', error: '' });
         return true;
       }
+      if (p.status === 'queued') {
+        // Waiting in line, still open: the line screen shows it; its moves are pushed.
+        setSpot((s) =>
+          s?.orderId === order.orderId
+            ? s
+            : { orderId: order.orderId, position: null, etaSeconds: null },
+        );
+        return false;
+      }
       showOutcome({ ...unpaid, kind: 'processing', code: 'payment_processing', error: '' });
       return false; // pending: ask again
     },
@@ -103,11 +131,13 @@ export function useOrderRecovery({
     asking.current = true;
     void (async () => {
       let again = false;
+      let inLine = false;
       try {
         const reply = await socket.call('get-purchase', { requestId: order.orderId });
         if (reply.action === 'get-purchase-resp-success') {
           const purchase = (reply.message as { purchase: PurchaseView }).purchase;
           again = !settle(order, purchase);
+          inLine = purchase.status === 'queued';
         } else if ((reply.message as { code?: string }).code === 'not_found') {
           clearInFlight(userId, order.orderId); // it never reached us: nothing was charged
         }
@@ -116,7 +146,9 @@ export function useOrderRecovery({
       } finally {
         asking.current = false;
       }
-      if (again && asks.current < MAX_ASKS) {
+      if (inLine) {
+        setTimeout(recoverOrder, ASK_IN_LINE_MS); // however long the wait: pushes come meanwhile
+      } else if (again && asks.current < MAX_ASKS) {
         asks.current += 1;
         setTimeout(recoverOrder, ASK_AGAIN_MS);
       }
@@ -176,5 +208,20 @@ export function useOrderRecovery({
     [socket, userId, recoverOrder, paid, newAttempt, reloadWallet, showOutcome],
   );
 
-  return { pendingOrder, recoverOrder };
+  // Where the order stands in line: from this tab's own call or pushed (another tab, a reload).
+  useEffect(
+    () =>
+      socket.onQueued((reply: Reply<Queued>) => {
+        const order = readInFlight(userId);
+        if (order === null || reply.requestId !== order.orderId) return;
+        const { position, etaSeconds } = reply.message;
+        if (typeof position !== 'number') return;
+        setSpot({ orderId: order.orderId, position, etaSeconds: etaSeconds ?? null });
+      }),
+    [socket, userId],
+  );
+
+  // Only while that order is the one in flight: its outcome (or another order) ends it.
+  const line = spot !== null && pendingOrder?.orderId === spot.orderId ? spot : null;
+  return { pendingOrder, recoverOrder, line };
 }

@@ -203,7 +203,11 @@ describe('CouchpaySocket', () => {
     void call.then(() => (settled = true));
     const line = { transactionId: 't1', position: 3, etaSeconds: 9 };
     last().reply('purchase-request-resp-queued', line, 'order-1');
-    last().reply('purchase-request-resp-queued', { ...line, position: 1, etaSeconds: 3 }, 'order-1');
+    last().reply(
+      'purchase-request-resp-queued',
+      { ...line, position: 1, etaSeconds: 3 },
+      'order-1',
+    );
     await vi.advanceTimersByTimeAsync(0);
     expect(settled).toBe(false);
     expect(queued.map((r) => [r.requestId, r.message.position])).toEqual([
@@ -238,7 +242,7 @@ describe('CouchpaySocket', () => {
     expect(queued).toHaveLength(1);
   });
 
-  it('restarts a call\'s timeout on every queued frame (the wait in line can be long)', async () => {
+  it("restarts a call's timeout on every queued frame (the wait in line can be long)", async () => {
     const { socket } = makeSocket({ timeoutMs: 5000 });
     socket.start();
     await vi.advanceTimersByTimeAsync(0);
@@ -271,7 +275,11 @@ describe('CouchpaySocket', () => {
     const outcome = expect(call).rejects.toBeInstanceOf(CallTimeout);
     await vi.advanceTimersByTimeAsync(1000);
     await outcome;
-    last().reply('purchase-request-resp-queued', { transactionId: 't4', position: 2, etaSeconds: 2 }, 'order-3');
+    last().reply(
+      'purchase-request-resp-queued',
+      { transactionId: 't4', position: 2, etaSeconds: 2 },
+      'order-3',
+    );
     await vi.advanceTimersByTimeAsync(5000);
     expect(queued).toHaveLength(1); // still heard by the listeners (the line screen)
     expect(last().sent).toHaveLength(1); // and nothing is sent again

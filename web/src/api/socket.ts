@@ -261,7 +261,7 @@ export class CouchpaySocket {
     const waiting = reply.requestId != null ? this.pending.get(reply.requestId) : undefined;
     if (reply.action === QUEUED) {
       waiting?.arm(); // still waiting for the outcome: the wait starts again
-      for (const listener of this.queuedListeners) listener(reply as Reply<Queued>);
+      for (const listener of this.queuedListeners) listener(reply as unknown as Reply<Queued>);
       return;
     }
     if (waiting !== undefined && reply.requestId != null) {

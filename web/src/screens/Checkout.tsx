@@ -12,6 +12,7 @@ import {
   EMPTY_ADDRESS,
 } from '../components/AddressForm';
 import { CardField } from '../components/CardField';
+import { LineStatus } from '../components/LineStatus';
 import { Spinner } from '../components/Spinner';
 import { Lines, Totals } from '../components/Totals';
 import { cartLines, formatCents, purchaseLines, totals } from '../cart';
@@ -32,7 +33,7 @@ const PROGRESS: Record<Stage, string> = {
 
 const NEW_CARD = 'new';
 /** Failures about the cart: shown by the order summary, and the prices are reloaded. */
-const CART_CODES = new Set(['price_mismatch', 'item_unavailable']);
+const CART_CODES = new Set(['price_mismatch', 'item_unavailable', 'sold_out']);
 /** Failures about the chosen card, before anything was charged: shown by the card choice. */
 const CARD_CODES = new Set(['card_not_valid', 'not_found', 'card_checks_failed']);
 /** Failures about the shipping address: shown by the address form. */
@@ -55,7 +56,7 @@ export function Checkout() {
   const [payError, setPayError] = useState<string | null>(null);
   const [cartError, setCartError] = useState<string | null>(null);
   const paying = useRef(false); // a second press, even in the same tick, does nothing
-  const { reloadWallet, pendingOrder, session } = app;
+  const { reloadWallet, pendingOrder, session, line } = app;
   useEffect(() => {
     void reloadWallet(); // cards saved elsewhere (another tab, another device) show up
   }, [reloadWallet]);
@@ -243,7 +244,7 @@ export function Checkout() {
       <h1 ref={heading} tabIndex={-1}>
         Checkout
       </h1>
-      {waitingForOrder && (
+      {waitingForOrder && line === null && (
         <p className="notice" role="status">
           We are checking the outcome of the payment you started
           {pendingOrder && Date.now() - pendingOrder.startedAt < 120_000 ? ' just now' : ''}. Pay is
@@ -345,7 +346,7 @@ export function Checkout() {
             type="submit"
             className="primary wide pay"
             disabled={busy || waitingForOrder}
-            aria-describedby="pay-progress pay-error"
+            aria-describedby="pay-progress pay-line pay-error"
           >
             {busy ? (
               <>
@@ -356,8 +357,9 @@ export function Checkout() {
             )}
           </button>
           <p className="progress" id="pay-progress" role="status" aria-live="polite">
-            {PROGRESS[stage]}
+            {line === null ? PROGRESS[stage] : ''}
           </p>
+          <LineStatus line={line} id="pay-line" />
           <p className="field-error" id="pay-error" role="alert">
             {payError}
           </p>

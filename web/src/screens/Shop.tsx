@@ -122,6 +122,8 @@ function ItemCard({
   const money = (cents: number) => formatCents(cents, currency);
   const fee = streamingCost(item.priceCents, rate);
   const starts = item.showStartsAt ? new Date(item.showStartsAt) : null;
+  const remaining = typeof item.remaining === 'number' ? item.remaining : null; // null: unlimited
+  const soldOut = remaining !== null && remaining <= 0;
   // The control that replaces the one pressed gets the focus (Add -> quantity, last − -> Add).
   const change = (next: number) => {
     setQuantity(next);
@@ -151,9 +153,24 @@ function ItemCard({
             <span className="muted"> + {money(item.shippingCents)} shipping</span>
           )}
         </p>
+        {remaining !== null && (
+          <p className={`stock${soldOut ? ' sold-out' : ''}`}>
+            {soldOut ? 'Sold out' : `${remaining} left`}
+          </p>
+        )}
       </div>
       <div className="item-actions">
-        {quantity === 0 ? (
+        {quantity === 0 && soldOut ? (
+          <button
+            type="button"
+            id={addId}
+            className="secondary"
+            disabled
+            aria-label={`Sold out: ${item.name}`}
+          >
+            Sold out
+          </button>
+        ) : quantity === 0 ? (
           <button
             type="button"
             id={addId}
@@ -181,7 +198,7 @@ function ItemCard({
             <button
               type="button"
               onClick={() => change(quantity + 1)}
-              disabled={quantity >= MAX_QUANTITY}
+              disabled={quantity >= MAX_QUANTITY || (remaining !== null && quantity >= remaining)}
               aria-label={`+ One more ${item.name}`}
             >
               +
