@@ -135,11 +135,15 @@ def test_a_reload_while_in_line_comes_back_to_the_line_and_the_outcome(
     expect(where).to_be_visible()
     expect(where).to_contain_text(NOT_TWICE)
     expect(fan.pay_button()).to_be_disabled()  # this order is still being paid
+    page.evaluate(RECORD_LINE)  # the moves pushed to the new socket from here on
     fan.shot("41-in-line-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "nothing sticks out sideways on a phone"
     expect(page.get_by_role("heading", name="Payment complete")).to_be_visible(timeout=LINE_WAIT)
     expect(page.get_by_text(LINE_OR_BANK)).to_have_count(0)
+    shown = positions(page)
+    assert shown, f"the new socket heard the line move: {page.evaluate('window.__lineTexts')}"
+    assert shown == sorted(shown, reverse=True), f"the place never goes up: {shown}"
     assert charges(fan) == [(2200, "succeeded")]
     page.context.close()
 
