@@ -172,9 +172,16 @@ class Shopper:
         return self.page.get_by_role("button", name="Pay $")
 
     def call(
-        self, action: str, message: dict[str, Any] | None = None, rid: str | None = None
+        self,
+        action: str,
+        message: dict[str, Any] | None = None,
+        rid: str | None = None,
+        *,
+        outcome: bool = True,
     ) -> Any:
-        """The protocol, directly (for setting up data a test is not about)."""
+        """The protocol, directly (for setting up data a test is not about). A purchase that
+        waits in the admission line answers `purchase-request-resp-queued` first: with
+        ``outcome`` the call waits for the final reply, else it returns the first."""
         with connect(f"{self.server.ws_url}?token={self.server.token(self.user_id)}") as ws:
             ws.send(
                 json.dumps(
@@ -185,7 +192,10 @@ class Shopper:
                     }
                 )
             )
-            return json.loads(ws.recv(timeout=30))
+            reply = json.loads(ws.recv(timeout=30))
+            while outcome and reply.get("action") == "purchase-request-resp-queued":
+                reply = json.loads(ws.recv(timeout=120))
+            return reply
 
 
 AXE_JS = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
