@@ -31,7 +31,11 @@ def store() -> MemoryStore:
 @pytest.fixture
 def svc(store: MemoryStore, gateway: FakeGateway) -> Services:
     config = Config(data_dir=Path("unused"))
-    return bootstrap.build(config, store=store, gateway=gateway, now=lambda: NOW, seed_catalog=True)
+    services = bootstrap.build(
+        config, store=store, gateway=gateway, now=lambda: NOW, seed_catalog=True
+    )
+    services.duplicate_wait_seconds = 0.2  # a copy of an unanswered purchase, over the fakes
+    return services
 
 
 @pytest.fixture

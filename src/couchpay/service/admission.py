@@ -93,6 +93,11 @@ class Line:
     def rate(self) -> float:
         return self._rate
 
+    @property
+    def _floor(self) -> float:
+        """The slowest the line goes: ``min_rate``, or the configured rate if that is lower."""
+        return min(self.settings.min_rate, self.settings.rate)
+
     # joining -------------------------------------------------------------------------------
     def try_start(self, transaction_id: str) -> bool:
         """Go to Stripe now, if nobody is waiting and the rate allows it."""
@@ -130,7 +135,7 @@ class Line:
         return Ticket(position, self._eta(position))
 
     def _eta(self, position: int) -> int:
-        return max(1, math.ceil(position / max(self._rate, self.settings.min_rate)))
+        return max(1, math.ceil(position / max(self._rate, self._floor)))
 
     def in_flight_now(self, transaction_id: str) -> bool:
         """With Stripe right now (sent by this line, not answered yet)."""
@@ -175,7 +180,7 @@ class Line:
             self._waiting[entry.transaction_id] = entry
             self._waiting.move_to_end(entry.transaction_id, last=False)
             self._refill(self._clock())
-            self._rate = max(self.settings.min_rate, self._rate * self.settings.slow_down)
+            self._rate = max(self._floor, self._rate * self.settings.slow_down)
             self._tokens = min(self._tokens, 0.0)
 
     def watch(self, transaction_id: str) -> Ticket | None:

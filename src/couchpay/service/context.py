@@ -40,6 +40,10 @@ class Services:
     """For waiting times (the line's)."""
     failpoint: str | None = None
     """Test-only: see service/failpoints.py."""
+    duplicate_wait_seconds: float = 20.0
+    """With no line (Lambda): how long a copy of an open purchase waits for its outcome (never
+    past the invocation's time budget). With a line, copies never wait: they are told."""
+    sleep: Callable[[float], None] = time.sleep
     caller_email: str | None = None
     """The signed-in user's email, from their token's ``email`` claim (when it has one): set on a
     per-connection copy (``for_caller``), used as the PaymentIntent's ``receipt_email``."""

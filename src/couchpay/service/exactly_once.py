@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from couchpay import time_budget
 from couchpay.domain.errors import (
     AuthenticationIncomplete,
     BadRequest,
@@ -57,6 +58,7 @@ from couchpay.service.context import Services
 from couchpay.service.settlement import settle_from_intent, settle_status
 
 _P = PurchaseStatus
+DUPLICATE_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,9 @@ def _replay(svc: Services, purchase: Purchase, digest: str) -> PurchaseOutcome:
     if purchase.request_hash != digest:
         raise RequestIdReused()
     line = svc.line
-    if line is None or purchase.status.settled:
+    if line is None:
+        return _with_secret(svc, _when_settled(svc, purchase))
+    if purchase.status.settled:
         return _with_secret(svc, purchase)
     ticket = line.watch(purchase.transaction_id)
     if ticket is None and purchase.status is _P.QUEUED:
@@ -209,6 +213,20 @@ def _replay(svc: Services, purchase: Purchase, digest: str) -> PurchaseOutcome:
         return PurchaseOutcome(purchase, ticket=ticket)
     latest = svc.store.get_purchase(purchase.transaction_id) or purchase  # it may have just ended
     return _with_secret(svc, latest)
+
+
+def _when_settled(svc: Services, purchase: Purchase) -> Purchase:
+    """With no line to tell copies later (a Lambda: each request is its own invocation), a copy
+    of an open purchase waits for the first one's outcome, within the invocation's budget; after
+    that it answers ``payment_processing`` and the settlement job tells the fan."""
+    waited, wait_at_most = 0.0, time_budget.capped(svc.duplicate_wait_seconds)
+    while not purchase.status.settled and waited < wait_at_most:
+        svc.sleep(DUPLICATE_POLL_SECONDS)
+        waited += DUPLICATE_POLL_SECONDS
+        purchase = svc.store.get_purchase(purchase.transaction_id) or purchase
+        if purchase.status is _P.REQUIRES_ACTION:
+            break
+    return purchase
 
 
 def _with_secret(svc: Services, purchase: Purchase) -> PurchaseOutcome:
