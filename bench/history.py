@@ -134,14 +134,14 @@ def _load(
 # SQLite --------------------------------------------------------------------------------------
 def load_sqlite(path: Path, sizes: tuple[int, ...]) -> tuple[Store, list[Loaded]]:
     from couchpay.adapters import sqlite_rows
-    from couchpay.adapters.sqlite_store import SqliteStore
+    from couchpay.adapters.sqlite_store import CLAIM_PURCHASE, SqliteStore
 
     SqliteStore(path).close()  # creates and migrates the file
     conn = sqlite3.connect(path, isolation_level=None)
 
     def write(batch: list[Purchase]) -> None:
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(sqlite_rows.CLAIM_PURCHASE, [sqlite_rows.to_params(p) for p in batch])
+        conn.executemany(CLAIM_PURCHASE, [sqlite_rows.to_params(p) for p in batch])
         conn.execute("COMMIT")
 
     try:
