@@ -20,6 +20,7 @@ from tests.unit.fakes import THREE_DS, FakeGateway, MemoryStore
 from tests.unit.test_handlers import save
 
 P = PurchaseStatus
+QUEUED = "purchase-request-resp-queued"
 STREAM = [{"item_id": "9f1c2a8e-1d51-4c55-9d1e-5a3c0f0b0001", "price_cents": 2000}]
 MEET = CatalogItem("meet-1", "Meet and greet, row 1", ItemKind.MEET_AND_GREET, 5000, capacity=2)
 
@@ -240,3 +241,17 @@ def test_a_webhook_for_a_payment_our_line_has_with_stripe_costs_no_stripe_call(
     outcome, first = handle_event(svc, event)
     assert outcome.startswith("in flight here") and first
     assert len(gateway.calls) == before
+
+
+def test_a_new_socket_hears_its_place_at_once(
+    call: Call, gateway: FakeGateway, svc: Services, clock: Clock, pushes: Pushes
+) -> None:
+    card = save(call, gateway)
+    buy(call, card, "r0")
+    buy(call, card, "r1")
+    other = save(call, gateway, user="u2")
+    buy(call, other, "r2", user="u2")
+    assert showtime.tell_user(svc, "u1") == 1
+    [(user, frame)] = pushes.sent
+    assert (user, frame["action"], frame["requestId"]) == ("u1", QUEUED, "r1")
+    assert frame["message"]["position"] == 1

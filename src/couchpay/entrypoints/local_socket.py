@@ -27,6 +27,7 @@ from couchpay.limits import UserLimits, refuse_stripe_write, too_many_frames
 from couchpay.local_sign_in import loopback_host
 from couchpay.ports.identity import Caller, SignInUnavailable
 from couchpay.ratelimit import TokenBucket, parse_limit
+from couchpay.service import showtime
 from couchpay.wire import protocol, reply_size
 
 log = logging.getLogger("couchpay.entrypoints.local_server")
@@ -113,6 +114,7 @@ async def _serve_open(
             await websocket.send_text(reply_size.fit(reply))  # API Gateway's 128 KB cap too
 
     runtime.connections.add(user_id, conn_id, send)
+    showtime.tell_user(runtime.services, user_id)  # in line from before a reload: its place now
     try:
         await _serve_frames(runtime, websocket, limits, caller, conn_id, send)
     finally:

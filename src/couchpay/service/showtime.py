@@ -5,7 +5,8 @@ the runner, never here.
 * ``send``: the purchase at the head of the line goes to Stripe; its outcome is pushed to the
   fan's open sockets (they were told ``queued``). A 429 puts it back at the front, slowed down.
 * ``turn_away``: a purchase that waited longer than allowed is settled ``busy`` (nothing charged).
-* ``tell_positions``: fans whose place changed hear their new position and wait.
+* ``tell_positions``: fans whose place changed hear their new position and wait;
+  ``tell_user``: a fan's new socket hears it at once.
 * ``reload``: after a restart, ``queued`` records rejoin the line in their order (or are settled
   ``not_charged`` when too old), so nobody who was told "you're in line" is forgotten.
 * ``settle_open``: the settlement pass (reconcile) over what no line holds.
@@ -104,6 +105,17 @@ def tell_positions(svc: Services, told: Told) -> int:
     for gone in [tx for tx in told.positions if tx not in waiting_ids]:
         del told.positions[gone]
     return pushed
+
+
+def tell_user(svc: Services, user_id: str) -> int:
+    """A socket of ``user_id`` just opened (a reload, a reconnect): tell it at once where the
+    user's waiting purchases stand, rather than at the line's next move. Returns how many."""
+    if svc.line is None:
+        return 0
+    mine = [(e, t) for e, t in svc.line.tickets() if e.user_id == user_id]
+    for entry, ticket in mine:
+        _tell(svc, entry, ticket)
+    return len(mine)
 
 
 def _tell(svc: Services, entry: Waiting, ticket: Ticket) -> None:
