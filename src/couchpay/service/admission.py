@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from couchpay.domain.errors import Busy
 
 
+CARRY = 0.5
+
+
 @dataclass(frozen=True)
 class LineSettings:
     rate: float = 20.0
@@ -77,7 +80,9 @@ class Line:
     def _refill(self, now: float) -> None:
         elapsed = max(0.0, now - self._last)
         self._last = now
-        self._tokens = min(self.settings.burst, self._tokens + elapsed * self._rate)
+        # Half a token past the burst is kept: a runner that wakes late sends the next one
+        # sooner (never two closer than half an interval), so lateness costs no rate.
+        self._tokens = min(self.settings.burst + CARRY, self._tokens + elapsed * self._rate)
         self._rate = min(
             self.settings.rate, self._rate + elapsed * self.settings.recover_per_second
         )
