@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 from couchpay.domain.errors import Busy
 
-
 CARRY = 0.5
 
 
