@@ -69,6 +69,17 @@ export function plainWords(failure: Failure | undefined): string {
   return PLAIN[code] ?? failure?.error ?? 'Something went wrong. Try again.';
 }
 
+const HEADINGS: Record<string, string> = {
+  busy: 'Not charged — too many fans at once',
+  sold_out: 'Sold out — not charged',
+};
+
+/** The heading of a purchase that was not paid: "Payment failed" unless the code says more
+ * precisely what happened (the line was full, the item sold out: nothing failed at the bank). */
+export function failureHeading(failure: Failure | undefined): string {
+  return HEADINGS[failure?.code ?? ''] ?? 'Payment failed';
+}
+
 /** Errors thrown by the socket client (no reply at all). */
 export function connectionTrouble(error: unknown): string {
   if (error instanceof CallTimeout) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lineWords } from '../src/components/LineStatus';
-import { KNOWN_CODES, plainWords } from '../src/errors';
+import { KNOWN_CODES, failureHeading, plainWords } from '../src/errors';
 
 describe('the line screen', () => {
   it('says the place and the wait, and when the payment is with the bank', () => {
@@ -25,5 +25,15 @@ describe('showtime failures in plain words', () => {
     const words = plainWords({ code, error: code });
     expect(words).not.toContain(code);
     expect(words).toMatch(/nothing was charged/i);
+  });
+});
+
+describe('the heading of an unpaid purchase', () => {
+  it('says "not charged" when the line was full or the item sold out, not "failed"', () => {
+    expect(failureHeading({ code: 'busy' })).toMatch(/not charged/i);
+    expect(failureHeading({ code: 'sold_out' })).toMatch(/sold out/i);
+    expect(failureHeading({ code: 'busy' })).not.toMatch(/failed/i);
+    expect(failureHeading({ code: 'card_declined' })).toBe('Payment failed');
+    expect(failureHeading(undefined)).toBe('Payment failed');
   });
 });

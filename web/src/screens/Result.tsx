@@ -3,7 +3,7 @@ import { CardLabel } from '../components/CardBrand';
 import { ShowTime } from '../components/ShowTime';
 import { Lines, Totals } from '../components/Totals';
 import { formatCents } from '../cart';
-import { plainWords } from '../errors';
+import { failureHeading, plainWords } from '../errors';
 import { useScreen } from '../screen';
 
 /** Seed step B11: after a purchase, the success screen or the error screen. */
@@ -16,7 +16,7 @@ export function Result() {
         ? 'Payment complete'
         : outcome.kind === 'processing'
           ? 'Payment processing'
-          : 'Payment failed',
+          : failureHeading(outcome),
   );
 
   if (outcome === null) {
@@ -96,7 +96,7 @@ export function Result() {
           {processing ? '…' : '!'}
         </div>
         <h1 id="result-title" ref={heading} tabIndex={-1}>
-          {processing ? 'Payment processing' : 'Payment failed'}
+          {processing ? 'Payment processing' : failureHeading(outcome)}
         </h1>
         <p className="lead" role="alert">
           {plainWords({ code: outcome.code, error: outcome.error })}
