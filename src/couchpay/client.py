@@ -89,6 +89,10 @@ class CouchpayClient:
                 if not future.done():
                     future.set_exception(ConnectionError("connection closed"))
 
+    async def wait_closed(self, timeout: float = 30.0) -> None:
+        """Until the service closes the connection (e.g. once the sign-in token expired)."""
+        await asyncio.wait_for(self._conn.wait_closed(), timeout)
+
     async def close(self) -> None:
         await self._conn.close()
         self._reader.cancel()

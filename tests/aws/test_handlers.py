@@ -30,6 +30,7 @@ class FakeManagement:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.gone: set[str] = set()
+        self.closed: list[str] = []
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         if ConnectionId in self.gone:
@@ -38,6 +39,10 @@ class FakeManagement:
                 "PostToConnection",
             )
         self.sent.append((ConnectionId, json.loads(Data)))
+        return {}
+
+    def delete_connection(self, ConnectionId: str) -> dict[str, Any]:
+        self.closed.append(ConnectionId)
         return {}
 
 
@@ -161,6 +166,19 @@ def test_an_expired_connection_record_is_not_trusted(lambda_env: str, pool: Test
     signed_in(pool, "fan-7", "c7")
     later = AwsConnections(_runtime.connections().settings, clock=lambda: time.time() + 3 * 3600)
     assert later.user_of("c7") is None
+
+
+def test_a_frame_on_an_expired_sign_in_is_refused_and_the_connection_closed(
+    api: FakeManagement, pool: TestUserPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_in(pool, "fan-8", "c8")
+    later = AwsConnections(_runtime.connections().settings, clock=lambda: time.time() + 3 * 3600)
+    monkeypatch.setattr(_runtime, "connections", lambda: later)
+    frame = json.dumps({"action": "get-items", "requestId": "r8"})
+    assert default.handler(message_event("c8", frame), None)["statusCode"] == 200
+    assert [(to, reply["message"]["code"]) for to, reply in api.sent] == [("c8", "unauthorized")]
+    assert api.closed == ["c8"]
+    assert later.user_of("c8") is None
 
 
 # webhook -----------------------------------------------------------------------------------

@@ -51,6 +51,21 @@ async def test_a_signed_in_socket_is_recorded_until_it_closes(sls_stack: SlsStac
     assert registry(sls_stack).connections_of(user) == []
 
 
+async def test_a_socket_ends_when_its_sign_in_expires(sls_stack: SlsStack) -> None:
+    """SPEC, Identity: a connection ends when its token expires. The next frame after expiry
+    is answered ``unauthorized`` and the stack closes the socket."""
+    ttl = 8
+    expires = time.time() + ttl
+    token = sls_stack.pool.token(f"fan-{uuid.uuid4()}", ttl=ttl)
+    async with await CouchpayClient.connect(sls_stack.ws_url, token) as client:
+        assert (await client.call("get-items"))["action"] == "get-items-resp-success"
+        await asyncio.sleep(max(0.0, expires - time.time()) + 1.5)
+        frame = json.dumps({"action": "get-items", "message": {}})
+        refused = await client.send_raw(frame)
+        assert refused["message"]["code"] == "unauthorized", refused
+        await client.wait_closed()
+
+
 def signature(body: bytes, secret: str) -> str:
     ts = int(time.time())
     mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()

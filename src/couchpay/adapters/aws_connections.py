@@ -208,6 +208,17 @@ class AwsConnections:
             return False
         return True
 
+    def close(self, endpoint: str, connection_id: str) -> None:
+        """End the connection at API Gateway (its ``$disconnect`` then runs) and forget it.
+        Never raises: a connection that is already gone is what was wanted."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.management(endpoint).delete_connection(ConnectionId=connection_id)
+        except (BotoCoreError, ClientError) as exc:
+            log.info("closing connection %s: %s", connection_id, exc)
+        self._forget(connection_id)
+
     def _forget(self, connection_id: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 

@@ -2,7 +2,9 @@
 
 The frame goes to ``couchpay.wire.protocol.handle_frame`` with the user recorded at ``$connect``
 (the same handlers ``couchpay serve`` runs); the reply is posted to the connection through the
-API Gateway Management API. A gone connection (410) is forgotten.
+API Gateway Management API. A gone connection (410) is forgotten. A connection whose sign-in has
+expired (or that is unknown) is answered ``unauthorized`` and closed: a connection ends when its
+token expires (SPEC, Identity).
 
 The work runs within the invocation's time budget (``_runtime.budget_seconds``): Stripe's
 timeouts and retries are sized from it, so a Stripe that hangs ends as our own
@@ -22,7 +24,10 @@ from couchpay.ports.identity import Caller
 log = _runtime.log
 UNKNOWN_CONNECTION = {
     "action": "error",
-    "message": {"code": "unauthorized", "error": "This connection is not signed in."},
+    "message": {
+        "code": "unauthorized",
+        "error": "This connection is not signed in, or its sign-in expired. Sign in again.",
+    },
     "requestId": None,
 }
 
@@ -62,13 +67,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = request["connectionId"]
         connections = _runtime.connections()
         caller = connections.caller_of(connection_id)
+        endpoint = _runtime.management_endpoint(request)
         if caller is None:
-            reply: dict[str, Any] = UNKNOWN_CONNECTION
-        else:
-            _runtime.runtime()  # a cold start is built before the budget is read
-            with time_budget.within(_runtime.budget_seconds(context)):
-                reply = answer_frame(caller, frame_of(event))
-        connections.post(_runtime.management_endpoint(request), connection_id, reply)
+            connections.post(endpoint, connection_id, UNKNOWN_CONNECTION)
+            connections.close(endpoint, connection_id)
+            return {"statusCode": 200}
+        _runtime.runtime()  # a cold start is built before the budget is read
+        with time_budget.within(_runtime.budget_seconds(context)):
+            reply = answer_frame(caller, frame_of(event))
+        connections.post(endpoint, connection_id, reply)
     except Exception:
         log.exception("$default failed")
         return {"statusCode": 500}
