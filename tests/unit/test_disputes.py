@@ -42,8 +42,9 @@ def paid(store: MemoryStore, gateway: FakeGateway, with_intent: bool = True) -> 
     return p
 
 
-def event(kind: str, n: int = 1, dispute_id: str = "dp_1") -> WebhookEvent:
-    return WebhookEvent(f"evt_{n}", f"charge.dispute.{kind}", dispute_id, "pi_1")
+def event(kind: str, n: int = 1, dispute_id: str = "dp_1", pi: str | None = None) -> WebhookEvent:
+    """A signed event naming the dispute (and, as Stripe's do, its PaymentIntent when ``pi``)."""
+    return WebhookEvent(f"evt_{n}", f"charge.dispute.{kind}", dispute_id, pi)
 
 
 def stored(store: MemoryStore) -> Dispute | None:
@@ -86,6 +87,9 @@ def test_a_closed_dispute_stays_closed_whatever_a_later_read_says(
     flipped = DisputeStatus.LOST if outcome is DisputeStatus.WON else DisputeStatus.WON
     stripe_says(gateway, flipped)
     assert handle_event(svc, event("updated", 9))[0] == "no change"
+    asked = gateway.calls.count("get_dispute")
+    assert handle_event(svc, event("closed", 10, pi="pi_1"))[0] == "no change"
+    assert gateway.calls.count("get_dispute") == asked  # closed here: Stripe is not asked
     assert stored(store) is not None and stored(store).status is outcome  # type: ignore[union-attr]
 
 

@@ -32,8 +32,14 @@ DISPUTE_EVENTS = frozenset(
 ATTEMPTS = 5  # concurrent writers of one purchase: each loss means someone else moved it
 
 
-def record_dispute(svc: Services, dispute_id: str) -> str:
-    """Re-read ``dispute_id`` and record it on its purchase; returns what happened."""
+def record_dispute(svc: Services, dispute_id: str, payment_intent_id: str | None = None) -> str:
+    """Re-read ``dispute_id`` and record it on its purchase; returns what happened.
+    ``payment_intent_id`` (an id from the event, like ``dispute_id``): when its purchase already
+    holds this dispute closed, nothing could change it, and Stripe is not asked."""
+    known = svc.store.get_purchase_by_intent(payment_intent_id) if payment_intent_id else None
+    held = known.dispute if known is not None else None
+    if held is not None and held.dispute_id == dispute_id and held.status.closed:
+        return "no change"
     found = svc.gateway.get_dispute(dispute_id)
     purchase = _purchase_of(svc, found.payment_intent_id)
     if purchase is None:

@@ -84,7 +84,7 @@ def _apply(svc: Services, event: WebhookEvent) -> str:
     if event.type == "setup_intent.succeeded":
         return card_events.setup_succeeded(svc, event.object_id)
     if event.type in disputes.DISPUTE_EVENTS:
-        return disputes.record_dispute(svc, event.object_id)
+        return disputes.record_dispute(svc, event.object_id, event.payment_intent_id)
     return "ignored"
 
 
