@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import stripe
@@ -129,3 +130,16 @@ def test_bad_requests_are_refused_and_unknown_disputes_are_not_found(
     assert gateway.get_dispute(dp).dispute.status is DisputeStatus.NEEDS_RESPONSE
     with pytest.raises(NotFound):
         gateway.get_dispute(f"dp_unknown{time.time_ns()}")
+
+
+def test_disputes_outlive_a_restart_of_the_offline_stripe(tmp_path: Path) -> None:
+    """`couchpay offline-stripe --store PATH` keeps disputes like everything else."""
+    store = tmp_path / "offline-stripe.pickle"
+    with LocalStripe(store) as first:
+        gateway = StripeGateway(SECRET_KEY, api_base=first.api_base)
+        client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": first.api_base})
+        dp = dispute_of(client, pay(gateway, first, DISPUTED).id)
+        client.v1.disputes.update(dp, {"evidence": {"uncategorized_text": "winning_evidence"}})
+    with LocalStripe(store) as again:
+        gateway = StripeGateway(SECRET_KEY, api_base=again.api_base)
+        assert gateway.get_dispute(dp).dispute.status is DisputeStatus.WON
