@@ -12,6 +12,7 @@ from couchpay.ports.store import Store
 from tests.contract.card_uniqueness_contract import (  # noqa: F401 - collected
     TestOneLiveCardPerFingerprint,
 )
+from tests.contract.dispute_contract import TestDisputeContract  # noqa: F401 - collected
 from tests.contract.holds_contract import TestHoldsContract  # noqa: F401 - collected
 from tests.contract.store_contract import TestStoreContract  # noqa: F401 - collected
 from tests.unit.fakes import MemoryStore

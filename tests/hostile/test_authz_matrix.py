@@ -72,6 +72,7 @@ async def test_authorization_matrix(hostile_server: Server) -> None:
         "confirm-purchase": {"transactionId": tx},
         "get-purchase": {"transactionId": tx},
         "get-user-purchases": {"userId": owner},
+        "get-user-entitlements": {"userId": owner},
     }
     assert set(owners) == set(ROUTES), "every action is in the matrix"
     before = snapshot(server.data_dir)

@@ -25,6 +25,7 @@ from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
 from couchpay.ports.gateway import (
     NO_OPTIONS,
+    DisputeResult,
     PaymentGateway,
     PaymentIntentResult,
     PaymentOptions,
@@ -238,6 +239,8 @@ class FakeGateway(PaymentGateway):
         self.down = False
         self.rate_limited = 0
         """How many of the next ``pay`` calls answer as Stripe's 429 (nothing done)."""
+        self.disputes: dict[str, DisputeResult] = {}
+        """What ``get_dispute`` answers (a test sets what 'Stripe' says now)."""
 
     def card(self, kind: str = OK, fingerprint: str | None = None, **facts: Any) -> str:
         pm_id = f"pm_{next(self.ids)}"
@@ -369,3 +372,9 @@ class FakeGateway(PaymentGateway):
         intent = replace(self.intents[payment_intent_id], status=PaymentIntentStatus.CANCELED)
         self.intents[payment_intent_id] = intent
         return intent
+
+    def get_dispute(self, dispute_id: str) -> DisputeResult:
+        self._check("get_dispute")
+        if dispute_id not in self.disputes:
+            raise NotFound(f"no dispute {dispute_id}")
+        return self.disputes[dispute_id]

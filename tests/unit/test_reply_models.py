@@ -109,6 +109,8 @@ def every_kind_of_reply(
 
     send("get-user-purchases", {"limit": 2})
     send("get-user-purchases", {"limit": 2, "cursor": "not-a-cursor"})
+    send("get-user-entitlements", {"limit": 2})
+    send("get-user-entitlements", {"cursor": "not-a-cursor"})
     send("get-items", {"userId": "someone-else"})
     send("create-setup-intent", {"cogId": "someone-else"})
 

@@ -21,11 +21,13 @@ import stripe
 
 from couchpay import time_budget
 from couchpay.adapters import _stripe_mapping as mapping
+from couchpay.adapters._stripe_disputes import dispute_result
 from couchpay.adapters._stripe_http import BudgetedRequestsClient
 from couchpay.domain.cards import CardFacts
-from couchpay.domain.errors import CardDeclined, CardNotValid, GatewayUnavailable
+from couchpay.domain.errors import CardDeclined, CardNotValid, GatewayUnavailable, NotFound
 from couchpay.ports.gateway import (
     NO_OPTIONS,
+    DisputeResult,
     PaymentGateway,
     PaymentIntentResult,
     PaymentOptions,
@@ -284,6 +286,15 @@ class StripeGateway(PaymentGateway):
                 )
             )
         return mapping.payment_intent_result(pi.to_dict())
+
+    def get_dispute(self, dispute_id: str) -> DisputeResult:
+        try:
+            dp = self._retrying(lambda: self._client.v1.disputes.retrieve(dispute_id))
+        except stripe.StripeError as exc:
+            if mapping.is_missing(exc):
+                raise NotFound(f"Stripe has no dispute {dispute_id}.") from exc
+            raise mapping.error_from_stripe(exc) from exc
+        return dispute_result(dp.to_dict())
 
 
 __all__ = ["StripeGateway"]

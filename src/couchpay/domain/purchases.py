@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from couchpay.domain.disputes import Dispute
 from couchpay.domain.errors import GatewayUnavailable
 from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PurchaseStatus
@@ -56,6 +57,8 @@ class Purchase:
     save_card: bool = False
     """The card was typed in with "save this card": it joins the wallet once the payment
     succeeds (never a declined one)."""
+    dispute: Dispute | None = None
+    """The cardholder's dispute of the charge, as Stripe last said (``domain.disputes``)."""
 
     def settled_as(
         self,

@@ -56,5 +56,6 @@ def _refund(args: argparse.Namespace, config: Config) -> int:
         f"refund {r.refund_key}: {r.amount_cents} cents {r.status.value}{again}; "
         f"purchase {p.transaction_id} is {p.status.value}, "
         f"{p.refunded_cents} of {p.total_cents} cents refunded"
+        + (f"; dispute {p.dispute.dispute_id} {p.dispute.status.value}" if p.dispute else "")
     )
     return 0

@@ -18,7 +18,8 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
   stripe 16 pins (2026-10-28) replaced ``payment_method_types`` with it, which localstripe
   1.15.10 does not know;
 * accepts ``shipping``, ``receipt_email``, ``setup_future_usage`` and ``description`` on
-  PaymentIntents, and keeps them (see payment_intent_params.py).
+  PaymentIntents, and keeps them (see payment_intent_params.py);
+* has disputes, as Stripe's test mode makes them (card 4000 0000 0000 0259; see disputes.py).
 
 Nothing happens at import time; ``main()`` does it all.
 """
@@ -160,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     server.app.middlewares.insert(position, idempotency_middleware())
     accept_allowed_payment_method_types()
     accept_payment_intent_params()
+    from couchpay.offline_stripe import disputes
+
+    disputes.install(server)
     server.store.try_load_from_disk()
 
     if args.exit_with_parent:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from couchpay.domain.cards import CardFacts
+from couchpay.domain.disputes import Dispute
 from couchpay.domain.shipping import ShippingAddress
 from couchpay.domain.statuses import PaymentIntentStatus
 
@@ -35,6 +36,14 @@ class RefundResult:
     id: str
     status: str
     amount: int
+
+
+@dataclass(frozen=True)
+class DisputeResult:
+    """A dispute as Stripe says it is now, and the PaymentIntent whose charge it disputes."""
+
+    dispute: Dispute
+    payment_intent_id: str | None
 
 
 @dataclass(frozen=True)
@@ -120,3 +129,8 @@ class PaymentGateway(ABC):
     def cancel_payment_intent(
         self, payment_intent_id: str, idempotency_key: str
     ) -> PaymentIntentResult: ...
+
+    @abstractmethod
+    def get_dispute(self, dispute_id: str) -> DisputeResult:
+        """Re-read a dispute (``dp_...``). Its ``updated_at`` is Stripe's ``created``: the one
+        who records it sets the time. Unknown id -> NotFound."""

@@ -32,6 +32,7 @@ SETTLED_FIELDS = (
     "failure_message",
     "stripe_response",
     "refunded_cents",
+    "dispute",
 )
 """What ``settle_purchase`` may change on a purchase; everything else is fixed at the claim."""
 

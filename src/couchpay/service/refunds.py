@@ -59,6 +59,9 @@ def _amount(purchase: Purchase, amount_cents: int | None) -> int:
             f"Only a paid purchase can be refunded; {purchase.transaction_id} "
             f"is {purchase.status.value}."
         )
+    refusal = purchase.dispute.refusal() if purchase.dispute is not None else None
+    if refusal is not None:
+        raise BadRequest(f"Purchase {purchase.transaction_id} cannot be refunded: {refusal}.")
     remaining = purchase.total_cents - purchase.refunded_cents
     amount = remaining if amount_cents is None else amount_cents
     if not 0 < amount <= remaining:

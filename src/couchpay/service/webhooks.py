@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.service import card_events
+from couchpay.service import card_events, disputes
 from couchpay.service.context import Services
 from couchpay.service.settlement import apply_intent, notify_if_settled
 
@@ -60,6 +60,7 @@ OBJECT_EVENTS = PAYMENT_INTENT_EVENTS | {
     "payment_method.detached",
     "payment_method.automatically_updated",
     "setup_intent.succeeded",
+    *disputes.DISPUTE_EVENTS,
 }
 
 
@@ -82,6 +83,8 @@ def _apply(svc: Services, event: WebhookEvent) -> str:
         return card_events.updated(svc, event.object_id)
     if event.type == "setup_intent.succeeded":
         return card_events.setup_succeeded(svc, event.object_id)
+    if event.type in disputes.DISPUTE_EVENTS:
+        return disputes.record_dispute(svc, event.object_id, event.payment_intent_id)
     return "ignored"
 
 

@@ -8,21 +8,14 @@ back through ``wire.asyncapi.checks.validate_reply``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, Field
 
 from couchpay.domain.catalog import ItemKind
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
-
-Timestamp = Annotated[
-    AwareDatetime, PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json")
-]
-"""An aware datetime, sent as Python's ISO 8601 (``2026-03-14T20:05:09+00:00``)."""
-
-
-class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+from couchpay.wire.entitlement_replies import EntitlementsSuccess
+from couchpay.wire.reply_base import Reply, Timestamp
 
 
 # failures ------------------------------------------------------------------------------------
@@ -253,6 +246,8 @@ REPLY_MODELS: dict[str, type[BaseModel] | tuple[type[BaseModel], ...]] = {
     "view-purchases-resp-failure": Failure,
     "get-purchase-resp-success": GetPurchaseSuccess,
     "get-purchase-resp-failure": Failure,
+    "get-user-entitlements-resp-success": EntitlementsSuccess,
+    "get-user-entitlements-resp-failure": Failure,
     "error": Failure,
 }
 """Reply action -> the model of its message (a tuple: one of these shapes)."""
@@ -272,6 +267,7 @@ SUCCESS_REPLIES: dict[str, tuple[str, ...]] = {
     "confirm-purchase": ("purchase-request-resp-success",),
     "get-user-purchases": ("view-purchases-resp-success",),
     "get-purchase": ("get-purchase-resp-success",),
+    "get-user-entitlements": ("get-user-entitlements-resp-success",),
 }
 """Request action -> the reply actions it may succeed with (its failure action is in
 ``routes.ROUTES``; any request may also be answered ``error``)."""

@@ -16,8 +16,8 @@ from couchpay.domain.statuses import PurchaseStatus
 from couchpay.service import cards, exactly_once, queries
 from couchpay.service.checkout import CartItem, CartRequest
 from couchpay.service.context import Services
+from couchpay.wire import entitlements, reply_size, views
 from couchpay.wire import messages as m
-from couchpay.wire import reply_size, views
 
 Reply = tuple[str, BaseModel]
 PURCHASE_FAILURE = "purchase-request-resp-failure"
@@ -139,5 +139,11 @@ ROUTES: dict[str, Route] = {
     ),
     "get-user-purchases": Route(
         m.PurchaseHistory, _history, "view-purchases-resp-failure", reads_only=True
+    ),
+    "get-user-entitlements": Route(
+        entitlements.GetEntitlements,
+        entitlements.get_entitlements,
+        entitlements.FAILURE,
+        reads_only=True,
     ),
 }

@@ -11,6 +11,7 @@ from couchpay.domain.errors import (
 )
 from couchpay.domain.pricing import DEFAULT_STREAMING_RATE
 from couchpay.wire import views
+from couchpay.wire.asyncapi.entitlement_actions import ENTITLEMENT_ACTIONS
 from couchpay.wire.asyncapi.purchase_actions import PURCHASE_ACTIONS
 from couchpay.wire.asyncapi.samples import (
     _T,
@@ -161,4 +162,5 @@ ACTIONS: dict[str, ActionDoc] = {
         ),
     ),
     **PURCHASE_ACTIONS,
+    **ENTITLEMENT_ACTIONS,
 }

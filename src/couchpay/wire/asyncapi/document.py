@@ -214,6 +214,7 @@ def build_document() -> dict[str, Any]:
                 {"name": "shop", "description": "Items, purchases and 3-D Secure."},
                 {"name": "wallet", "description": "Saved cards."},
                 {"name": "history", "description": "Past purchases."},
+                {"name": "access", "description": "What the fan may watch or collect now."},
             ],
         },
         "defaultContentType": "application/json",
