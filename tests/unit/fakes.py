@@ -31,6 +31,7 @@ from couchpay.ports.gateway import (
     RefundResult,
     SetupIntentResult,
 )
+from couchpay.ports.purchase_queries import PERSONAL_FIELDS, PurchaseFilter
 from couchpay.ports.store import SETTLED_FIELDS, LiveCardExists, Store
 from couchpay.ports.stored_keys import dt_out
 
@@ -195,6 +196,36 @@ class MemoryStore(Store):
             reverse=True,
         )
         return mine[:count]
+
+    def _find_newest_first(
+        self, where: PurchaseFilter, before: tuple[str, str] | None, count: int
+    ) -> list[Purchase]:
+        found = sorted(
+            (
+                p
+                for p in self.purchases.values()
+                if where.matches(p)
+                and (before is None or (dt_out(p.created_at), p.transaction_id) < before)
+            ),
+            key=lambda p: (p.created_at, p.transaction_id),
+            reverse=True,
+        )
+        return found[:count]
+
+    def _write_personal_fields(self, purchase: Purchase) -> None:
+        with self.lock:
+            current = self.purchases.get(purchase.transaction_id)
+            if current is None:
+                raise NotFound(f"no purchase {purchase.transaction_id}")
+            self.purchases[purchase.transaction_id] = replace(
+                current, **{name: getattr(purchase, name) for name in PERSONAL_FIELDS}
+            )
+
+    def clear_stripe_customer(self, user_id: str, customer_id: str) -> None:
+        with self.lock:
+            user = self.users.get(user_id)
+            if user is not None and user.stripe_customer_id == customer_id:
+                self.users[user_id] = replace(user, stripe_customer_id=None)
 
     def _insert_refund(self, refund: Refund) -> bool:
         with self.lock:

@@ -139,6 +139,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE catalog_items ADD COLUMN description TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE catalog_items ADD COLUMN show_starts_at TEXT",
     ),
+    # 8 (6 and 7 are the events and disputes branches'; the lead orders them when merging):
+    # operator look-ups across users, newest first, by status or all of them, with no table
+    # scan (``couchpay purchases list``). IF NOT EXISTS: harmless whatever order they land in.
+    (
+        """CREATE INDEX IF NOT EXISTS purchases_by_status_newest
+            ON purchases (status, created_at DESC, transaction_id DESC)""",
+        """CREATE INDEX IF NOT EXISTS purchases_newest
+            ON purchases (created_at DESC, transaction_id DESC)""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)
