@@ -263,6 +263,7 @@ class FakeGateway(PaymentGateway):
         self.methods: dict[str, tuple[CardFacts, str]] = {}
         self.intents: dict[str, PaymentIntentResult] = {}
         self.customers: list[str] = []
+        self.deleted_customers: list[str] = []
         self.calls: list[str] = []
         self.refund_keys: set[str] = set()
         self.pay_options: list[PaymentOptions] = []
@@ -285,6 +286,10 @@ class FakeGateway(PaymentGateway):
         self._check("create_customer")
         self.customers.append(f"cus_{user_id}")
         return f"cus_{user_id}"
+
+    def delete_customer(self, customer_id: str) -> None:
+        self._check("delete_customer")
+        self.deleted_customers.append(customer_id)
 
     def get_payment_method(self, payment_method_id: str) -> CardFacts:
         self._check("get_payment_method")

@@ -96,7 +96,9 @@ class DynamoDbPurchaseQueries(DynamoDbTables):
         )
         return (k for k in found if k["created_key"] != upper)
 
-    def _fresh(self, keys: Iterator[rows.Item], where: PurchaseFilter, count: int) -> list[Purchase]:
+    def _fresh(
+        self, keys: Iterator[rows.Item], where: PurchaseFilter, count: int
+    ) -> list[Purchase]:
         """The records the index keys name, read consistently, still matching, in key order."""
         out: list[Purchase] = []
         while len(out) < count:

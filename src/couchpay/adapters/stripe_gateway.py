@@ -107,6 +107,14 @@ class StripeGateway(PaymentGateway):
             )
         return str(customer.id)
 
+    def delete_customer(self, customer_id: str) -> None:
+        try:
+            self._retrying(lambda: self._client.v1.customers.delete(customer_id))
+        except stripe.StripeError as exc:
+            if mapping.is_missing(exc):
+                return  # deleted before (a re-run): the goal is met
+            raise mapping.error_from_stripe(exc) from exc
+
     # payment methods ---------------------------------------------------------------------
     def get_payment_method(self, payment_method_id: str) -> CardFacts:
         try:
