@@ -170,7 +170,11 @@ async def test_operator_lookups_and_a_fans_data(shop: Shop) -> None:
     assert shown["refunded_cents"] == 500 and [r["amount_cents"] for r in shown["refunds"]] == [500]
     assert shown["shipping_address"]["name"] == "Ada Lovelace"
     text = shop.ok("purchases", "show", ada[0])
-    assert "total:" in text and "192.00 usd" in text and "refund:" in text and "risk:" in text
+    assert "total:" in text and "192.00 usd" in text and "refund:" in text
+    assert shown["stripe_response"]["outcome"]["risk_level"] == "normal"  # the stand-in's
+    assert "risk:                 normal" in text
+    declined = shop.json("purchases", "show", made["declined"])
+    assert declined["stripe_response"]["outcome"]["type"] == "issuer_declined"
     missing = shop.cli("purchases", "show", "no-such-tx")
     assert missing.returncode == 1 and "no purchase" in missing.stderr
 

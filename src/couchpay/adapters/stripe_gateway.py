@@ -190,6 +190,7 @@ class StripeGateway(PaymentGateway):
             "allowed_payment_method_types": ["card"],
             "confirm": True,
             "metadata": dict(metadata),
+            "expand": ["latest_charge"],  # its outcome: Radar's risk level, kept in the summary
         }
         if customer_id:
             params["customer"] = customer_id
@@ -224,7 +225,7 @@ class StripeGateway(PaymentGateway):
                 pi_id = mapping.id_of(charge.get("payment_intent"))
             if pi_id is None:
                 raise CardDeclined(message, code=code) from exc
-            pi = self._client.v1.payment_intents.retrieve(pi_id)
+            pi = self._client.v1.payment_intents.retrieve(pi_id, {"expand": ["latest_charge"]})
         except stripe.StripeError as lookup_exc:
             # The decline itself is known; only the follow-up read failed.
             raise CardDeclined(message, code=code, payment_intent_id=pi_id) from lookup_exc

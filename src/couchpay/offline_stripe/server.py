@@ -18,7 +18,8 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
   stripe 16 pins (2026-10-28) replaced ``payment_method_types`` with it, which localstripe
   1.15.10 does not know;
 * accepts ``shipping``, ``receipt_email``, ``setup_future_usage`` and ``description`` on
-  PaymentIntents, and keeps them (see payment_intent_params.py).
+  PaymentIntents, and keeps them (see payment_intent_params.py);
+* gives charges Stripe's ``outcome`` (network answer and Radar's risk level, charge_outcome.py).
 
 Nothing happens at import time; ``main()`` does it all.
 """
@@ -37,6 +38,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from couchpay.offline_stripe.charge_outcome import add_charge_outcome
 from couchpay.offline_stripe.idempotency_keys import idempotency_middleware
 from couchpay.offline_stripe.payment_intent_params import accept_payment_intent_params
 
@@ -160,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     server.app.middlewares.insert(position, idempotency_middleware())
     accept_allowed_payment_method_types()
     accept_payment_intent_params()
+    add_charge_outcome()
     server.store.try_load_from_disk()
 
     if args.exit_with_parent:
