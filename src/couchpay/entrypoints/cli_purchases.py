@@ -173,6 +173,7 @@ def _show(args: argparse.Namespace, config: Config) -> int:
         else "-"
     )
     print(f"{'ships to:':22}{where}")
+    # The lead prints the dispute here with the disputes branch (Purchase.dispute).
     for r in refunds:
         print(
             f"{'refund:':22}{r.refund_key} {_money(r.amount_cents, p.currency)} {r.status.value}"
