@@ -46,6 +46,7 @@ SUMMARY_KEYS = {
     "latest_charge",
     "last_payment_error",
     "metadata",
+    "outcome",
 }
 
 
@@ -182,6 +183,11 @@ def test_pay_succeeds(gateway: StripeGateway, localstripe: LocalStripe, customer
     assert result.error_code is None and result.error_message is None
     assert_clean_summary(result)
     assert result.summary["latest_charge"].startswith("ch_")
+    assert result.summary["outcome"] == {  # the offline stand-in answers as Radar would
+        "type": "authorized",
+        "network_status": "approved_by_network",
+        "risk_level": "normal",
+    }
     assert result.summary["metadata"] == {"transaction_id": "t-1", "user_id": "u-1"}
     assert result.summary["last_payment_error"] is None
 

@@ -32,6 +32,7 @@ from couchpay.ports.gateway import (
     RefundResult,
     SetupIntentResult,
 )
+from couchpay.ports.purchase_queries import PERSONAL_FIELDS, PurchaseFilter
 from couchpay.ports.store import SETTLED_FIELDS, LiveCardExists, Store
 from couchpay.ports.stored_keys import dt_out
 
@@ -197,6 +198,36 @@ class MemoryStore(Store):
         )
         return mine[:count]
 
+    def _find_newest_first(
+        self, where: PurchaseFilter, before: tuple[str, str] | None, count: int
+    ) -> list[Purchase]:
+        found = sorted(
+            (
+                p
+                for p in self.purchases.values()
+                if where.matches(p)
+                and (before is None or (dt_out(p.created_at), p.transaction_id) < before)
+            ),
+            key=lambda p: (p.created_at, p.transaction_id),
+            reverse=True,
+        )
+        return found[:count]
+
+    def _write_personal_fields(self, purchase: Purchase) -> None:
+        with self.lock:
+            current = self.purchases.get(purchase.transaction_id)
+            if current is None:
+                raise NotFound(f"no purchase {purchase.transaction_id}")
+            self.purchases[purchase.transaction_id] = replace(
+                current, **{name: getattr(purchase, name) for name in PERSONAL_FIELDS}
+            )
+
+    def clear_stripe_customer(self, user_id: str, customer_id: str) -> None:
+        with self.lock:
+            user = self.users.get(user_id)
+            if user is not None and user.stripe_customer_id == customer_id:
+                self.users[user_id] = replace(user, stripe_customer_id=None)
+
     def _insert_refund(self, refund: Refund) -> bool:
         with self.lock:
             if refund.refund_key in self.refunds:
@@ -233,6 +264,7 @@ class FakeGateway(PaymentGateway):
         self.methods: dict[str, tuple[CardFacts, str]] = {}
         self.intents: dict[str, PaymentIntentResult] = {}
         self.customers: list[str] = []
+        self.deleted_customers: list[str] = []
         self.calls: list[str] = []
         self.refund_keys: set[str] = set()
         self.pay_options: list[PaymentOptions] = []
@@ -257,6 +289,10 @@ class FakeGateway(PaymentGateway):
         self._check("create_customer")
         self.customers.append(f"cus_{user_id}")
         return f"cus_{user_id}"
+
+    def delete_customer(self, customer_id: str) -> None:
+        self._check("delete_customer")
+        self.deleted_customers.append(customer_id)
 
     def get_payment_method(self, payment_method_id: str) -> CardFacts:
         self._check("get_payment_method")

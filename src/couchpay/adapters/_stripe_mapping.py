@@ -120,6 +120,19 @@ def card_facts(pm: dict[str, Any]) -> CardFacts:
     )
 
 
+OUTCOME_KEYS = ("type", "network_status", "reason", "risk_level", "risk_score")
+
+
+def charge_outcome(charge: Any) -> dict[str, Any] | None:
+    """Stripe's ``outcome`` of a charge (expanded ``latest_charge``): the network's answer and
+    Radar's ``risk_level`` (``risk_score`` with Radar for Fraud Teams only). None when the charge
+    was not expanded or the network has not answered."""
+    outcome = charge.get("outcome") if isinstance(charge, dict) else None
+    if not isinstance(outcome, dict):
+        return None
+    return {k: outcome.get(k) for k in OUTCOME_KEYS if outcome.get(k) is not None}
+
+
 def payment_intent_result(
     pi: dict[str, Any],
     *,
@@ -146,6 +159,7 @@ def payment_intent_result(
             else None
         ),
         "metadata": metadata,
+        "outcome": charge_outcome(pi.get("latest_charge")),
     }
     charge = pi.get("latest_charge")
     refunded = charge.get("amount_refunded") if isinstance(charge, dict) else 0

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
+from couchpay.adapters.dynamodb_indexes import add_missing_indexes
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -274,6 +275,7 @@ def create_missing_tables(client: DynamoDBClient, prefix: str) -> list[str]:
         client.get_waiter("table_exists").wait(
             TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
         )
+    add_missing_indexes(client, prefix, existing)  # tables made before an index was added
     for table in tables.TABLES:
         if table.ttl_attribute is not None and table.name(prefix) in made:
             client.update_time_to_live(

@@ -11,7 +11,8 @@ from typing import Any
 
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
-from couchpay.adapters.dynamodb_client import DynamoDbStoreError, DynamoDbTables, _reasons
+from couchpay.adapters.dynamodb_client import DynamoDbStoreError, _reasons
+from couchpay.adapters.dynamodb_purchase_queries import DynamoDbPurchaseQueries
 from couchpay.domain.errors import SoldOut
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import PurchaseStatus
@@ -20,7 +21,7 @@ from couchpay.ports import stored_keys as stored
 _P = PurchaseStatus
 
 
-class DynamoDbPurchases(DynamoDbTables):
+class DynamoDbPurchases(DynamoDbPurchaseQueries):
     # purchases -----------------------------------------------------------------------------
     def _insert_purchase(
         self, purchase: Purchase, holds: dict[str, int], capacities: dict[str, int]

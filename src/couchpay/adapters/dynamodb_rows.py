@@ -72,9 +72,15 @@ def unsettled_status(status: PurchaseStatus) -> str | None:
     return None if PurchaseStatus(status).settled else PurchaseStatus(status).value
 
 
+DISPUTED_PARTITION = "disputed"
+"""The sparse ``disputed`` index's one partition: disputes are a fraction of a percent of
+charges, far from a partition's write limit."""
+
+
 def _purchase_index_keys(purchase: Purchase) -> Item:
     return {
         "unsettled_status": unsettled_status(purchase.status),
+        "disputed_key": DISPUTED_PARTITION if purchase.dispute is not None else None,
         "updated_key": sort_key(purchase.updated_at, purchase.transaction_id),
     }
 

@@ -12,7 +12,8 @@ stack is removed); only ``connections`` rows go away, on disconnect or by TTL.
     cards              card_id                       GSIs by_token, by_status
     catalog            catalog ("items"), item_id    the whole catalog in one small partition
     purchases          transaction_id                GSIs by_user (history), by_intent,
-                                                     unsettled (sparse: open purchases)
+                                                     unsettled (sparse: open purchases),
+                                                     by_status (operators' look-ups)
     purchase_requests  user_id, request_id           the idempotency claim -> transaction_id
     refunds            refund_key                    GSI by_transaction
     webhook_events     event_id
@@ -84,6 +85,8 @@ PURCHASES = Table(
         Index("by_user", "user_id", "created_key"),
         Index("by_intent", "payment_intent_id", None, "KEYS_ONLY"),
         Index("unsettled", "unsettled_status", "updated_key", "KEYS_ONLY"),
+        Index("by_status", "status", "created_key", "KEYS_ONLY"),
+        Index("disputed", "disputed_key", "created_key", "KEYS_ONLY"),
     ),
 )
 PURCHASE_REQUESTS = Table("PurchaseRequestsTable", "purchase-requests", "user_id", "request_id")

@@ -144,6 +144,20 @@ MIGRATIONS: tuple[Migration, ...] = (
     (),
     # 7: disputes: the cardholder's dispute of a purchase's charge, as JSON (domain.disputes)
     ("ALTER TABLE purchases ADD COLUMN dispute TEXT",),
+    # 8: operator look-ups across users, newest first, by status or all of them, with no table
+    # scan (``couchpay purchases list``). IF NOT EXISTS: harmless whatever order they land in.
+    (
+        """CREATE INDEX IF NOT EXISTS purchases_by_status_newest
+            ON purchases (status, created_at DESC, transaction_id DESC)""",
+        """CREATE INDEX IF NOT EXISTS purchases_newest
+            ON purchases (created_at DESC, transaction_id DESC)""",
+    ),
+    # 9: disputed purchases, newest first (``couchpay purchases list --disputed``): few, so a
+    # partial index of their own
+    (
+        """CREATE INDEX IF NOT EXISTS purchases_disputed_newest
+            ON purchases (created_at DESC, transaction_id DESC) WHERE dispute IS NOT NULL""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

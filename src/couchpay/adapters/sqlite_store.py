@@ -13,7 +13,7 @@ from datetime import datetime
 
 from couchpay.adapters import sqlite_rows as rows
 from couchpay.adapters.sqlite_card_guard import live_card_unique
-from couchpay.adapters.sqlite_connections import SqliteConnections
+from couchpay.adapters.sqlite_purchase_queries import SqlitePurchaseQueries
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import NotFound, SoldOut
@@ -31,7 +31,7 @@ CLAIM_REFUND = rows.insert_sql(Refund, "refunds", conflict="refund_key")
 UPDATE_REFUND = rows.update_sql(Refund, "refunds")
 
 
-class SqliteStore(SqliteConnections, Store):
+class SqliteStore(SqlitePurchaseQueries, Store):
     fast_reads = True
 
     # users ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import stripe
 
@@ -23,6 +23,7 @@ from couchpay import time_budget
 from couchpay.adapters import _stripe_mapping as mapping
 from couchpay.adapters._stripe_disputes import dispute_result
 from couchpay.adapters._stripe_http import BudgetedRequestsClient
+from couchpay.adapters._stripe_listing import intents_of
 from couchpay.domain.cards import CardFacts
 from couchpay.domain.errors import CardDeclined, CardNotValid, GatewayUnavailable, NotFound
 from couchpay.ports.gateway import (
@@ -109,6 +110,14 @@ class StripeGateway(PaymentGateway):
             )
         return str(customer.id)
 
+    def delete_customer(self, customer_id: str) -> None:
+        try:
+            self._retrying(lambda: self._client.v1.customers.delete(customer_id))
+        except stripe.StripeError as exc:
+            if mapping.is_missing(exc):
+                return  # deleted before (a re-run): the goal is met
+            raise mapping.error_from_stripe(exc) from exc
+
     # payment methods ---------------------------------------------------------------------
     def get_payment_method(self, payment_method_id: str) -> CardFacts:
         try:
@@ -184,6 +193,7 @@ class StripeGateway(PaymentGateway):
             "allowed_payment_method_types": ["card"],
             "confirm": True,
             "metadata": dict(metadata),
+            "expand": ["latest_charge"],  # its outcome: Radar's risk level, kept in the summary
         }
         if customer_id:
             params["customer"] = customer_id
@@ -218,7 +228,7 @@ class StripeGateway(PaymentGateway):
                 pi_id = mapping.id_of(charge.get("payment_intent"))
             if pi_id is None:
                 raise CardDeclined(message, code=code) from exc
-            pi = self._client.v1.payment_intents.retrieve(pi_id)
+            pi = self._client.v1.payment_intents.retrieve(pi_id, {"expand": ["latest_charge"]})
         except stripe.StripeError as lookup_exc:
             # The decline itself is known; only the follow-up read failed.
             raise CardDeclined(message, code=code, payment_intent_id=pi_id) from lookup_exc
@@ -237,32 +247,10 @@ class StripeGateway(PaymentGateway):
         self, transaction_id: str, customer_id: str | None
     ) -> PaymentIntentResult | None:
         with _stripe_boundary():
-            for pi in self._retrying(lambda: self._intents_of(customer_id)):
+            for pi in self._retrying(lambda: intents_of(self._client, customer_id)):
                 if (pi.get("metadata") or {}).get("transaction_id") == transaction_id:
                     return self.get_payment_intent(str(pi["id"]))
         return None
-
-    def _intents_of(self, customer_id: str | None) -> list[dict[str, Any]]:
-        """The customer's PaymentIntents (localstripe cannot filter by customer nor search, so
-        without that filter every PaymentIntent is listed, page by page)."""
-        params: dict[str, Any] = {"limit": 100}
-        found: list[dict[str, Any]] = []
-        filtered = customer_id is not None
-        while True:
-            try:
-                page = self._client.v1.payment_intents.list(
-                    {**params, "customer": customer_id} if filtered else params  # type: ignore[arg-type]
-                ).to_dict()
-            except stripe.InvalidRequestError:
-                if not filtered:
-                    raise
-                filtered = False  # localstripe: "Unexpected customer"
-                continue
-            data = page.get("data") or []
-            found += data
-            if not page.get("has_more") or not data:
-                return found
-            params["starting_after"] = data[-1]["id"]
 
     def refund(
         self, payment_intent_id: str, amount_cents: int, idempotency_key: str

@@ -20,6 +20,7 @@ localstripe's own CLI listens on every interface and pickles its whole state to 
 * accepts ``shipping``, ``receipt_email``, ``setup_future_usage`` and ``description`` on
   PaymentIntents, and keeps them (see payment_intent_params.py);
 * has disputes, as Stripe's test mode makes them (card 4000 0000 0000 0259; see disputes.py).
+* gives charges Stripe's ``outcome`` (network answer and Radar's risk level, charge_outcome.py).
 
 Nothing happens at import time; ``main()`` does it all.
 """
@@ -38,6 +39,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from couchpay.offline_stripe.charge_outcome import add_charge_outcome
 from couchpay.offline_stripe.idempotency_keys import idempotency_middleware
 from couchpay.offline_stripe.payment_intent_params import accept_payment_intent_params
 
@@ -164,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from couchpay.offline_stripe import disputes
 
     disputes.install(server)
+    add_charge_outcome()
     server.store.try_load_from_disk()
 
     if args.exit_with_parent:

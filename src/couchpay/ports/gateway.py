@@ -75,6 +75,11 @@ class PaymentGateway(ABC):
         """Create a Stripe customer for our user; returns its id."""
 
     @abstractmethod
+    def delete_customer(self, customer_id: str) -> None:
+        """Delete a Stripe customer (a fan's erasure request); Stripe detaches its cards. One
+        that is already gone counts as deleted, so a re-run after a failure is fine."""
+
+    @abstractmethod
     def get_payment_method(self, payment_method_id: str) -> CardFacts:
         """Re-read a PaymentMethod. Unknown id -> CardNotValid."""
 

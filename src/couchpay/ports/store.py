@@ -21,6 +21,7 @@ from couchpay.domain.purchases import Purchase, held_units
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys
+from couchpay.ports.purchase_queries import PurchaseQueries, newest_first_page
 
 SETTLED_FIELDS = (
     "updated_at",
@@ -56,7 +57,9 @@ class LiveCardExists(Exception):
         """The live card that holds the fingerprint, when the store can tell."""
 
 
-class Store(ABC):
+class Store(PurchaseQueries, ABC):
+    """Operator look-ups and erasure are in ``PurchaseQueries`` (ports/purchase_queries.py)."""
+
     fast_reads = False
     """True when reads answer in microseconds with no network in between (an embedded
     database): the local server may then answer read-only actions on its event loop."""
@@ -193,14 +196,7 @@ class Store(ABC):
         if limit < 1:
             raise BadRequest("invalid limit")
         before = stored_keys.decode_cursor(cursor) if cursor is not None else None
-        found = self._purchases_newest_first(user_id, before, limit + 1)
-        page = found[:limit]
-        if len(found) <= limit:
-            return page, None
-        last = page[-1]
-        return page, stored_keys.encode_cursor(
-            stored_keys.dt_out(last.created_at), last.transaction_id
-        )
+        return newest_first_page(self._purchases_newest_first(user_id, before, limit + 1), limit)
 
     @abstractmethod
     def _purchases_newest_first(
@@ -238,5 +234,5 @@ class Store(ABC):
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
         """Keep a webhook event id; False when it was already kept."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections."""
