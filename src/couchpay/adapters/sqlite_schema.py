@@ -139,6 +139,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE catalog_items ADD COLUMN description TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE catalog_items ADD COLUMN show_starts_at TEXT",
     ),
+    # 6: fulfillment events (the transactional outbox), ordered per subject
+    (
+        """CREATE TABLE outbox_events (
+            event_id        TEXT NOT NULL,
+            subject         TEXT NOT NULL,
+            sequence        INTEGER NOT NULL CHECK (sequence >= 1),
+            type            TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            data            TEXT NOT NULL,
+            pending         INTEGER NOT NULL CHECK (pending IN (0, 1)),
+            delivered       TEXT NOT NULL,
+            attempts        INTEGER NOT NULL,
+            next_attempt_at TEXT,
+            last_error      TEXT,
+            version         INTEGER NOT NULL,
+            PRIMARY KEY (subject, sequence)
+        )""",
+        "CREATE INDEX outbox_events_by_id ON outbox_events (event_id)",
+        "CREATE INDEX outbox_events_by_time ON outbox_events (created_at, subject, sequence)",
+        """CREATE INDEX outbox_events_pending ON outbox_events (created_at, subject, sequence)
+            WHERE pending = 1""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)
