@@ -292,5 +292,5 @@ class Store(OutboxStore, ABC):
     def record_event(self, event_id: str, event_type: str, now: datetime) -> bool:
         """Keep a webhook event id; False when it was already kept."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections."""
