@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "couchpay.entrypoints.cli_catalog",
     "couchpay.entrypoints.cli_ops",
     "couchpay.entrypoints.cli_offline_stripe",
+    "couchpay.entrypoints.cli_events",
 )
 
 
