@@ -2,11 +2,11 @@
 
 ``STRIPE_SECRET_KEY_PARAMETER`` and ``STRIPE_WEBHOOK_SECRET_PARAMETER`` name two SecureString
 parameters (aws/serverless.yml; README, "Deploy to AWS"); ``COUCHPAY_EVENTS_SECRET_PARAMETER``
-names the event feed's signing secret (only the ``deliverEvents`` job reads it). They are read with Powertools for AWS
-Lambda Parameters in one ``GetParameters`` call with decryption, once per Lambda container (the
-caller, ``_runtime.runtime``, keeps the result for the container's life: a rotated key reaches
-new containers; redeploy to roll every container at once). The values go into the ``Config``
-only: never into ``os.environ``, a log line or a reply.
+names the event feed's signing secret (only the ``deliverEvents`` job reads it). They are read
+with Powertools for AWS Lambda Parameters in one ``GetParameters`` call with decryption, once
+per Lambda container (the caller, ``_runtime.runtime``, keeps the result for the container's
+life: a rotated key reaches new containers; redeploy to roll every container at once). The
+values go into the ``Config`` only: never into ``os.environ``, a log line or a reply.
 
 A missing secret key is a ``ConfigError`` naming the parameter; a missing webhook secret only
 leaves ``/stripe/webhook`` answering 503 until it exists (as with no secret at all). Without the
