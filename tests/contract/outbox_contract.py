@@ -175,3 +175,16 @@ class TestOutboxContract:
         assert [e.subject for e in found] == ["card:card-1", "purchase:tx-1", "purchase:tx-2"]
         assert store.outbox_since(T0 + timedelta(seconds=3), 10) == found[1:]
         assert store.outbox_since(T0, 1) == found[:1]
+
+    def test_an_event_waiting_out_its_backoff_is_not_due(self, store: Store) -> None:
+        paid(store, "tx-1")
+        paid(store, "tx-2")
+        [first] = store.outbox_subject("purchase:tx-1")
+        [second] = store.outbox_subject("purchase:tx-2")
+        now = T0 + timedelta(minutes=1)
+        assert store.outbox_pending(10, due_by=now) == [first, second]
+        waiting = store.outbox_failed(first, "HTTP 500", now + timedelta(minutes=5))
+        assert store.outbox_pending(10, due_by=now) == [second]
+        assert store.outbox_pending(1, due_by=now) == [second]  # it takes no one's place
+        assert store.outbox_pending(10, due_by=now + timedelta(minutes=5)) == [second, waiting]
+        assert store.outbox_pending(10) == [second, waiting]  # operators see every pending one

@@ -36,9 +36,13 @@ class MemoryOutbox(OutboxStore):
             mine = [e for (s, _), e in self.outbox.items() if s == subject]
         return sorted(mine, key=lambda e: e.sequence)
 
-    def outbox_pending(self, limit: int) -> list[OutboxEvent]:
+    def outbox_pending(self, limit: int, due_by: datetime | None = None) -> list[OutboxEvent]:
         with self.lock:
-            return [e for e in self._ordered() if e.pending][:limit]
+            found = [e for e in self._ordered() if e.pending]
+        found.sort(key=lambda e: (e.next_attempt_at or e.created_at, e.subject, e.sequence))
+        return [
+            e for e in found if due_by is None or (e.next_attempt_at or e.created_at) <= due_by
+        ][:limit]
 
     def outbox_since(self, since: datetime, limit: int) -> list[OutboxEvent]:
         with self.lock:

@@ -4,9 +4,10 @@ An event is a conditional Put (``attribute_not_exists(subject)``: its place in t
 order is free) inside the same TransactWriteItems as the change it reports; a taken place cancels
 the whole transaction and becomes the port's ``OutboxConflict``. A subject's events are read
 from the base table, consistently, in order. Indexes serve what tolerates lag: ``by_id``
-(operators' look-ups), ``pending`` (sparse: only undelivered events, oldest first; the
-deliverer re-reads each subject before sending) and ``by_day`` (``events list --since``). The
-table's stream (new images) drives delivery on AWS. Nothing scans; nothing is deleted.
+(operators' look-ups), ``pending`` (sparse: only undelivered events, in the order they are
+due, ``due_key``; the deliverer re-reads each subject before sending) and ``by_day``
+(``events list --since``). The table's stream (new images) drives delivery on AWS. Nothing
+scans; nothing is deleted.
 """
 
 from __future__ import annotations
@@ -41,9 +42,15 @@ def event_item(event: OutboxEvent) -> rows.Item:
             "created_key": f"{dt_out(event.created_at)}#{event.subject}#{event.sequence:010d}",
             "day": dt_out(event.created_at)[:10],
             "pending_shard": PENDING if event.pending else None,
+            "due_key": _due_key(event),
         }.items()
         if v is not None
     }
+
+
+def _due_key(event: OutboxEvent) -> str:
+    due = event.next_attempt_at or event.created_at
+    return f"{dt_out(due)}#{event.subject}#{event.sequence:010d}"
 
 
 def event_conflict(reasons: list[str], first: int, count: int) -> bool:
@@ -86,12 +93,16 @@ class DynamoDbOutbox(DynamoDbTables, OutboxStore):
         )
         return [self._event_record(i) for i in found]
 
-    def outbox_pending(self, limit: int) -> list[OutboxEvent]:
+    def outbox_pending(self, limit: int, due_by: datetime | None = None) -> list[OutboxEvent]:
+        condition, values = "pending_shard = :p", {":p": PENDING}
+        if due_by is not None:  # "<= due_by": every key of that instant sorts below "#~"
+            condition += " AND due_key <= :due"
+            values[":due"] = f"{dt_out(due_by)}#~"
         found = self._query(
             TableName=self.name(tables.EVENTS),
             IndexName="pending",
-            KeyConditionExpression="pending_shard = :p",
-            ExpressionAttributeValues=rows.wire({":p": PENDING}),
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=rows.wire(values),
             Limit=max(limit, 1),
         )
         return [self._event_record(i) for i in itertools.islice(found, limit)]
@@ -129,7 +140,7 @@ class DynamoDbOutbox(DynamoDbTables, OutboxStore):
 
     def _outbox_update(self, event: OutboxEvent, expected_version: int) -> bool:
         plain = event_item(event)
-        fields = [*DELIVERY_FIELDS, "pending_shard"]
+        fields = [*DELIVERY_FIELDS, "pending_shard", "due_key"]
         sets = [k for k in fields if k in plain]
         removes = [k for k in fields if k not in plain]
         update = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)

@@ -106,7 +106,7 @@ EVENTS = Table(
     "sequence_key",
     indexes=(
         Index("by_id", "event_id", None, "KEYS_ONLY"),
-        Index("pending", "pending_shard", "created_key"),
+        Index("pending", "pending_shard", "due_key"),
         Index("by_day", "day", "created_key"),
     ),
     stream="NEW_IMAGE",

@@ -58,11 +58,13 @@ class SqliteOutbox(SqliteConnections, OutboxStore):
             "SELECT * FROM outbox_events WHERE subject = ? ORDER BY sequence", (subject,)
         )
 
-    def outbox_pending(self, limit: int) -> list[OutboxEvent]:
+    def outbox_pending(self, limit: int, due_by: datetime | None = None) -> list[OutboxEvent]:
+        due = "9999" if due_by is None else stored.dt_out(due_by)
         return self._events(
             "SELECT * FROM outbox_events WHERE pending = 1"
-            " ORDER BY created_at, subject, sequence LIMIT ?",
-            (limit,),
+            " AND COALESCE(next_attempt_at, created_at) <= ?"
+            " ORDER BY COALESCE(next_attempt_at, created_at), subject, sequence LIMIT ?",
+            (due, limit),
         )
 
     def outbox_since(self, since: datetime, limit: int) -> list[OutboxEvent]:

@@ -158,7 +158,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX outbox_events_by_id ON outbox_events (event_id)",
         "CREATE INDEX outbox_events_by_time ON outbox_events (created_at, subject, sequence)",
-        """CREATE INDEX outbox_events_pending ON outbox_events (created_at, subject, sequence)
+        """CREATE INDEX outbox_events_due
+            ON outbox_events (COALESCE(next_attempt_at, created_at), subject, sequence)
             WHERE pending = 1""",
     ),
 )

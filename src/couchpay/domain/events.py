@@ -117,6 +117,18 @@ PAID = frozenset({PurchaseStatus.SUCCEEDED, PurchaseStatus.REFUNDED})
 Catalog = Callable[[str], CatalogItem | None]
 
 
+def remembering(catalog: Catalog) -> Catalog:
+    """``catalog`` asked once per item (a settle derives its events twice)."""
+    seen: dict[str, CatalogItem | None] = {}
+
+    def lookup(item_id: str) -> CatalogItem | None:
+        if item_id not in seen:
+            seen[item_id] = catalog(item_id)
+        return seen[item_id]
+
+    return lookup
+
+
 def events_for(before: Purchase | None, after: Purchase, catalog: Catalog) -> list[NewEvent]:
     """The events a purchase write reports, in the order they happened. ``catalog`` looks up
     the bought items' kind and show time (called only when an event needs them)."""

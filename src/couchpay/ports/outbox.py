@@ -48,9 +48,11 @@ class OutboxStore(ABC):
         """Every event of ``subject``, by sequence (a consistent read)."""
 
     @abstractmethod
-    def outbox_pending(self, limit: int) -> list[OutboxEvent]:
-        """Up to ``limit`` pending events, oldest first (an index may lag: the deliverer re-reads
-        each subject with ``outbox_subject`` before it sends)."""
+    def outbox_pending(self, limit: int, due_by: datetime | None = None) -> list[OutboxEvent]:
+        """Up to ``limit`` pending events in the order they are due (``next_attempt_at``, else
+        ``created_at``), only those due by ``due_by`` when given: an event waiting out its
+        backoff never crowds out the others. An index may lag: the deliverer re-reads each
+        subject with ``outbox_subject`` before it sends."""
 
     @abstractmethod
     def outbox_since(self, since: datetime, limit: int) -> list[OutboxEvent]:

@@ -1,7 +1,7 @@
 """The store port. Each method is atomic on its own (as a DynamoDB conditional write would be):
 uniqueness and state-transition rules are enforced by the store, and the losing writer reads the
-winner. Nothing is ever deleted.
-
+winner. Nothing is ever deleted. A settle or card write carries, in the same atomic write, the
+fulfillment events its change reports (``domain.events``; the outbox half is ``ports.outbox``).
 The rules every store shares are written here, once, as template methods (a claim is a
 conditional insert, and the loser reads the winner; history pages and their cursor; catalog
 order; what settling may change); adapters implement the primitives (``_insert_purchase``,
@@ -25,6 +25,7 @@ from couchpay.domain.events import (
     card_subject,
     events_for,
     purchase_subject,
+    remembering,
 )
 from couchpay.domain.purchases import Purchase, held_units
 from couchpay.domain.refunds import Refund
@@ -213,13 +214,14 @@ class Store(OutboxStore, ABC):
         held_before, held_after = expected.holds_units, purchase.status.holds_units
         sign = 0 if held_before == held_after else (1 if held_after else -1)
         deltas = {item: sign * qty for item, qty in held_units(purchase).items()} if sign else {}
+        catalog = remembering(self.get_item)
 
         def derive() -> list[NewEvent] | None:
             before = self.get_purchase(purchase.transaction_id)
             if before is None or before.status is not expected:
                 return None  # the compare-and-set cannot hold: nothing to write
             after = replace(before, **{name: getattr(purchase, name) for name in SETTLED_FIELDS})
-            return events_for(before, after, self.get_item)
+            return events_for(before, after, catalog)
 
         return self._with_events(
             purchase_subject(purchase.transaction_id),

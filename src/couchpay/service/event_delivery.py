@@ -85,8 +85,10 @@ def body_of(event: OutboxEvent) -> bytes:
 
 
 def deliver_pending(feed: Feed, limit: int = PASS_SIZE) -> PassSummary:
-    """One pass over the oldest pending events' subjects."""
-    subjects = dict.fromkeys(e.subject for e in feed.store.outbox_pending(limit))
+    """One pass over the subjects of the events due first (an event waiting out its backoff is
+    not due, so it never takes the place of others)."""
+    due = feed.store.outbox_pending(limit, due_by=feed.now())
+    subjects = dict.fromkeys(e.subject for e in due)
     return deliver_subjects(feed, subjects)
 
 
