@@ -171,6 +171,10 @@ class Config:
             ),
         )
         config.check_sign_in()
+        if config.events_urls and not config.events_secret:
+            raise ConfigError(
+                "COUCHPAY_EVENTS_URLS needs COUCHPAY_EVENTS_SECRET (events are never sent unsigned)"
+            )
         return config
 
     def check_sign_in(self) -> None:

@@ -45,3 +45,16 @@ def test_a_stale_or_future_timestamp_is_rejected() -> None:
     with pytest.raises(EventSignatureError, match="tolerance"):
         verify_event(BODY, header, SECRET, now=NOW - 301)
     assert verify_event(BODY, header, SECRET, now=NOW + 1000, tolerance_seconds=1000)
+
+
+def test_endpoints_without_a_signing_secret_are_refused() -> None:
+    from couchpay.config import Config, ConfigError
+
+    with pytest.raises(ConfigError, match="COUCHPAY_EVENTS_SECRET"):
+        Config.from_env({"COUCHPAY_EVENTS_URLS": "https://stream.example/hook"})
+    with pytest.raises(ConfigError, match="not an http"):
+        Config.from_env({"COUCHPAY_EVENTS_URLS": "ftp://x", "COUCHPAY_EVENTS_SECRET": "s"})
+    config = Config.from_env(
+        {"COUCHPAY_EVENTS_URLS": "https://a/h, https://b/h", "COUCHPAY_EVENTS_SECRET": "s"}
+    )
+    assert config.events_urls == ("https://a/h", "https://b/h")

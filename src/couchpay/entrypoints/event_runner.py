@@ -2,9 +2,9 @@
 
 ``build_feed``: the deliverer for a configuration (None when no endpoint is configured: events
 are still written, and wait in the outbox until one is). Endpoints without a signing secret are
-refused at start: nothing is ever sent unsigned. ``run``: every ``COUCHPAY_EVENTS_EVERY_SECONDS``,
-one delivery pass on a thread of its own (one at a time), until cancelled; a pass that fails is
-logged and the next one tries again (the outbox keeps everything)."""
+refused by ``Config``: nothing is ever sent unsigned. ``run``: every
+``COUCHPAY_EVENTS_EVERY_SECONDS``, one delivery pass on a thread of its own (one at a time), until
+cancelled; a pass that fails is logged and the next one tries again (the outbox keeps it all)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import anyio
 
-from couchpay.config import Config, ConfigError
+from couchpay.config import Config
 from couchpay.ports.event_poster import EventPoster
 from couchpay.ports.outbox import OutboxStore
 from couchpay.service.event_delivery import Feed, FeedSettings, deliver_pending
@@ -28,10 +28,8 @@ def _utc_now() -> datetime:
 def build_feed(
     config: Config, store: OutboxStore, poster: EventPoster | None = None
 ) -> Feed | None:
-    if not config.events_urls:
+    if not config.events_urls or not config.events_secret:  # Config refuses URLs alone
         return None
-    if not config.events_secret:
-        raise ConfigError("COUCHPAY_EVENTS_URLS needs COUCHPAY_EVENTS_SECRET (events are signed)")
     if poster is None:
         from couchpay.adapters.http_event_poster import HttpEventPoster
 
