@@ -35,16 +35,22 @@ async def receiver() -> Any:
 @pytest.fixture
 def feed_env(
     lambda_env: str, moto: Moto, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> str:
+) -> Any:
+    """``deliverEvents``' own environment (serverless.yml gives the feed's settings to it
+    alone): the signing secret's parameter in SSM, the receiver's URL."""
     moto.put_secure_string(f"/couchpay/{lambda_env}/events-signing-secret", receiver.secret)
-    monkeypatch.setenv("COUCHPAY_EVENTS_URLS", receiver.url)
-    monkeypatch.setenv(
-        "COUCHPAY_EVENTS_SECRET_PARAMETER", f"/couchpay/{lambda_env}/events-signing-secret"
-    )
-    monkeypatch.setenv("COUCHPAY_EVENTS_RETRY_BASE_SECONDS", "0.01")
     monkeypatch.delenv("COUCHPAY_EVENTS_SECRET", raising=False)
+    monkeypatch.delenv("COUCHPAY_EVENTS_URLS", raising=False)
     aws_jobs._feed.clear()
-    yield lambda_env
+
+    def as_deliver_events() -> None:
+        monkeypatch.setenv("COUCHPAY_EVENTS_URLS", receiver.url)
+        monkeypatch.setenv(
+            "COUCHPAY_EVENTS_SECRET_PARAMETER", f"/couchpay/{lambda_env}/events-signing-secret"
+        )
+        monkeypatch.setenv("COUCHPAY_EVENTS_RETRY_BASE_SECONDS", "0.01")
+
+    yield as_deliver_events
     aws_jobs._feed.clear()
 
 
@@ -91,13 +97,14 @@ def stream_batch(subjects: list[str]) -> dict[str, Any]:
 
 
 async def test_a_stream_batch_delivers_what_the_handlers_wrote(
-    feed_env: str,
+    feed_env: Any,
     api: FakeManagement,  # noqa: F811
     pool: TestUserPool,
     localstripe: LocalStripe,
     receiver: Receiver,
 ) -> None:
     card, tx = await asyncio.to_thread(pay, pool, api, localstripe.api_base)
+    feed_env()
     subjects = [f"card:{card}", f"purchase:{tx}"]
     done = await asyncio.to_thread(aws_jobs.deliver_events, stream_batch(subjects), None)
     assert done == {"delivered": 2, "failed": 0, "waiting": 0}
@@ -113,7 +120,7 @@ async def test_a_stream_batch_delivers_what_the_handlers_wrote(
 
 
 async def test_the_schedule_retries_until_the_receiver_is_back(
-    feed_env: str,
+    feed_env: Any,
     api: FakeManagement,  # noqa: F811
     pool: TestUserPool,
     localstripe: LocalStripe,
@@ -121,6 +128,7 @@ async def test_the_schedule_retries_until_the_receiver_is_back(
 ) -> None:
     receiver.failing = True
     _, tx = await asyncio.to_thread(pay, pool, api, localstripe.api_base)
+    feed_env()
     first = await asyncio.to_thread(aws_jobs.deliver_events, {}, None)
     assert first["failed"] >= 1 and first["delivered"] == 0
     store = _runtime.runtime().services.store
