@@ -133,3 +133,17 @@ def test_no_endpoint_sends_nothing_and_keeps_everything() -> None:
     paid_and_refunded(store, "tx-1")
     assert deliver_pending(feed).delivered == 0
     assert len(store.outbox_pending(10)) == 2 and poster.sent == []
+
+
+def test_an_endpoint_that_does_not_answer_is_tried_once_a_pass() -> None:
+    store, poster, clock, feed = setup()
+    for n in range(3):
+        paid_and_refunded(store, f"tx-{n}")
+        poster.answer[(A, f"purchase:tx-{n}")] = None  # a receiver that hangs or refuses
+    summary = deliver_pending(feed)
+    assert len(poster.sent) == 1 and summary.failed == 1 and len(summary.blocked_subjects) == 3
+    assert sum(e.attempts for e in store.outbox_pending(10)) == 1  # the others wait untouched
+    for n in range(3):
+        del poster.answer[(A, f"purchase:tx-{n}")]
+    clock.now += timedelta(seconds=5)
+    assert deliver_pending(feed).delivered == 6

@@ -12,7 +12,8 @@ subject by subject:
   not acknowledged it yet; a 2xx is recorded for that endpoint, and only then; the event stops
   being pending when every endpoint has acknowledged it;
 * a failure (no answer, or anything but 2xx) is counted and the event waits ``backoff`` before
-  the next attempt (exponential, capped; never given up: an event is never dropped).
+  the next attempt (exponential, capped; never given up: an event is never dropped); an
+  endpoint that gave no answer is not tried again in the same pass.
 
 Two passes at once (two processes, a stream batch and the schedule) may send an event twice;
 receivers dedupe by its id. The first arrival of each event still follows its subject's order.
@@ -34,6 +35,7 @@ from couchpay.ports.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
 PASS_SIZE = 200
+NO_ANSWER = "no answer"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class PassSummary:
     delivered: int = 0
     failed: int = 0
     blocked_subjects: list[str] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
+    """Endpoints that gave no answer in this pass: not tried again before the next pass (a
+    receiver that hangs costs one timeout per pass, not one per event)."""
 
     def line(self) -> str:
         return (
@@ -119,8 +124,12 @@ def _deliver_event(feed: Feed, event: OutboxEvent, summary: PassSummary) -> bool
     for url, key in zip(feed.settings.urls, feed.keys, strict=True):
         if key in event.delivered:
             continue
+        if key in summary.unreachable:
+            return False  # stays due: the next pass tries again
         error = _post(feed, url, event, body)
         if error is not None:
+            if error.startswith(NO_ANSWER):
+                summary.unreachable.add(key)
             retry_at = feed.now() + feed.settings.backoff(event.attempts + 1)
             feed.store.outbox_failed(event, error, retry_at)
             summary.failed += 1
@@ -151,7 +160,7 @@ def _post(feed: Feed, url: str, event: OutboxEvent, body: bytes) -> str | None:
     try:
         status = feed.poster.post(url, body, headers)
     except PostFailed as exc:
-        return f"no answer ({exc})"
+        return f"{NO_ANSWER} ({exc})"
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 
