@@ -18,8 +18,10 @@ reports (the transactional outbox); a deliverer sends it later. The invariants:
   method), never names, emails or addresses.
 
 Adding a type (the lead's ``purchase.disputed`` / ``purchase.dispute_closed``): add it to
-``EventType`` and a branch to ``events_for`` comparing ``before.dispute`` and ``after.dispute``;
-nothing else changes (stores, deliverer and docs take the type from here).
+``EventType``, a branch to ``events_for`` comparing ``before.dispute`` and ``after.dispute`` (fact:
+the dispute id and status), its model to ``wire.events.FEED_MODELS`` and a sample transition to
+``wire.asyncapi.event_feed.sample_events`` (tests fail until both exist). Stores and the deliverer
+need nothing: a field in ``SETTLED_FIELDS`` reaches ``events_for`` through ``settle_purchase``.
 """
 
 from __future__ import annotations
