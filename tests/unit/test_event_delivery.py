@@ -57,7 +57,7 @@ def paid_and_refunded(store: MemoryStore, tx: str) -> None:
 
 def setup(urls: tuple[str, ...] = (A,)) -> tuple[MemoryStore, Poster, Clock, Feed]:
     store, poster, clock = MemoryStore(), Poster(), Clock()
-    feed = Feed(store, poster, FeedSettings(urls, "whsec_x", 5, 60), clock)
+    feed = Feed(store, poster, FeedSettings(urls, "whsec_x", 5, 60, parallel_subjects=1), clock)
     return store, poster, clock, feed
 
 
@@ -147,3 +147,17 @@ def test_an_endpoint_that_does_not_answer_is_tried_once_a_pass() -> None:
         del poster.answer[(A, f"purchase:tx-{n}")]
     clock.now += timedelta(seconds=5)
     assert deliver_pending(feed).delivered == 6
+
+
+def test_subjects_side_by_side_each_in_order() -> None:
+    store, poster, _, feed = setup()
+    feed.settings = FeedSettings((A,), "whsec_x", 5, 60, parallel_subjects=4)
+    for n in range(12):
+        paid_and_refunded(store, f"tx-{n}")
+    poster.answer[(A, "purchase:tx-5")] = 500
+    summary = deliver_pending(feed)
+    assert summary.delivered == 22 and summary.failed == 1
+    assert summary.blocked_subjects == ["purchase:tx-5"]
+    for n in range(12):
+        sent = [s[2] for s in poster.sent if s[1] == f"purchase:tx-{n}"]
+        assert sent == ([1] if n == 5 else [1, 2])

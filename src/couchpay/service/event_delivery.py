@@ -3,7 +3,7 @@
 The outbox (``ports.outbox``) holds every event from the moment its change was written. A pass
 (``deliver_pending``: ``couchpay serve`` every ``COUCHPAY_EVENTS_EVERY_SECONDS``, the scheduled
 ``deliverEvents`` Lambda on AWS; ``deliver_subjects``: the events table's stream on AWS) works
-subject by subject:
+subject by subject (several subjects side by side, each one's events one after the other):
 
 * a subject's events are re-read consistently, in sequence order; an event is sent only after
   every earlier event of its subject was acknowledged by every endpoint, so a failing event
@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -44,6 +46,8 @@ class FeedSettings:
     secret: str
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 3600.0
+    parallel_subjects: int = 8
+    """Subjects delivered at once (each one's events stay in order, one after the other)."""
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait after the ``attempts``-th failure in a row: base, 2 x base, ... capped."""
@@ -76,7 +80,15 @@ class PassSummary:
     blocked_subjects: list[str] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
     """Endpoints that gave no answer in this pass: not tried again before the next pass (a
-    receiver that hangs costs one timeout per pass, not one per event)."""
+    receiver that hangs costs one timeout per pass and worker, not one per event)."""
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, delivered: int = 0, failed: int = 0, blocked: str | None = None) -> None:
+        with self.lock:
+            self.delivered += delivered
+            self.failed += failed
+            if blocked is not None:
+                self.blocked_subjects.append(blocked)
 
     def line(self) -> str:
         return (
@@ -98,12 +110,23 @@ def deliver_pending(feed: Feed, limit: int = PASS_SIZE) -> PassSummary:
 
 
 def deliver_subjects(feed: Feed, subjects: Iterable[str]) -> PassSummary:
+    """Each subject's pending events in order; subjects side by side (``parallel_subjects``)."""
     summary = PassSummary()
     if not feed.settings.urls:
         return summary
-    for subject in dict.fromkeys(subjects):
+
+    def one(subject: str) -> None:
         if not _deliver_subject(feed, subject, summary):
-            summary.blocked_subjects.append(subject)
+            summary.add(blocked=subject)
+
+    todo = list(dict.fromkeys(subjects))
+    workers = max(1, min(feed.settings.parallel_subjects, len(todo)))
+    if workers == 1:
+        for subject in todo:
+            one(subject)
+        return summary
+    with ThreadPoolExecutor(workers, thread_name_prefix="couchpay-events") as pool:
+        list(pool.map(one, todo))  # re-raises the first error, after every subject had its go
     return summary
 
 
@@ -132,7 +155,7 @@ def _deliver_event(feed: Feed, event: OutboxEvent, summary: PassSummary) -> bool
                 summary.unreachable.add(key)
             retry_at = feed.now() + feed.settings.backoff(event.attempts + 1)
             feed.store.outbox_failed(event, error, retry_at)
-            summary.failed += 1
+            summary.add(failed=1)
             log.warning(
                 "event %s (%s #%d) to %s: %s; next attempt at %s",
                 event.event_id,
@@ -144,7 +167,7 @@ def _deliver_event(feed: Feed, event: OutboxEvent, summary: PassSummary) -> bool
             )
             return False
         event = feed.store.outbox_delivered(event, key, feed.keys, feed.now())
-        summary.delivered += 1
+        summary.add(delivered=1)
     return True
 
 
