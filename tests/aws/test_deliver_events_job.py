@@ -125,6 +125,7 @@ async def test_the_schedule_retries_until_the_receiver_is_back(
     pool: TestUserPool,
     localstripe: LocalStripe,
     receiver: Receiver,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     receiver.failing = True
     _, tx = await asyncio.to_thread(pay, pool, api, localstripe.api_base)
@@ -134,6 +135,14 @@ async def test_the_schedule_retries_until_the_receiver_is_back(
     store = _runtime.runtime().services.store
     [event] = store.outbox_subject(f"purchase:{tx}")
     assert event.pending and event.attempts == 1 and event.last_error == "HTTP 503"
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    figures = {k: v if isinstance(v, list) else [v] for line in emf for k, v in line.items()}
+    assert max(figures["PendingEvents"]) >= 2  # EMF gives a list when a name has many values
+    assert min(figures["OldestPendingEventSeconds"]) >= 0
+    names = {
+        m["Name"] for line in emf for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]
+    }
+    assert "OldestPendingEventSeconds" in names  # what the alarm watches
 
     receiver.failing = False
     while store.outbox_pending(10):  # the next scheduled passes, after the (short) backoff

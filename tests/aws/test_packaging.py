@@ -291,6 +291,7 @@ def test_the_alarms(packaged: Packaged) -> None:
         ("AWS/DynamoDB", "ReadThrottleEvents"),
         ("AWS/DynamoDB", "WriteThrottleEvents"),
         ("couchpay", "OldestPendingSeconds"),
+        ("couchpay", "OldestPendingEventSeconds"),
     }
     assert packaged.template["Parameters"]["AlarmTopicArn"]["Type"] == "String"
 

@@ -97,7 +97,8 @@ def deliver_events(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     """A stream batch (its subjects, in order) or the scheduled pass (the oldest pending). A
     receiver's failure is recorded with its backoff, never raised: the stream moves on, and the
     schedule retries."""
-    from couchpay.service.event_delivery import deliver_pending, deliver_subjects
+    from couchpay.adapters.emf_metrics import EmfMetrics
+    from couchpay.service.event_delivery import deliver_pending, deliver_subjects, pending_figures
 
     feed = _get_feed()
     if feed is None:
@@ -106,6 +107,10 @@ def deliver_events(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     subjects = stream_subjects(event or {})
     summary = deliver_subjects(feed, subjects) if subjects else deliver_pending(feed)
     log.info("events: %s", summary.line())
+    if not subjects:  # the schedule, every minute: what the OldestPendingEvent alarm watches
+        metrics = EmfMetrics()
+        metrics.pending_events(*pending_figures(feed))
+        metrics.flush()
     return {
         "delivered": summary.delivered,
         "failed": summary.failed,

@@ -187,6 +187,15 @@ def _post(feed: Feed, url: str, event: OutboxEvent, body: bytes) -> str | None:
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 
+def pending_figures(feed: Feed, limit: int = PASS_SIZE) -> tuple[int, float]:
+    """(pending events, age in seconds of the oldest), over the first ``limit`` pending: exact
+    below ``limit``, a lower bound above it (enough for an alarm on the age)."""
+    pending = feed.store.outbox_pending(limit)
+    now = feed.now()
+    oldest = max(((now - e.created_at).total_seconds() for e in pending), default=0.0)
+    return len(pending), max(oldest, 0.0)
+
+
 def replay(feed_store: OutboxStore, events: Iterable[OutboxEvent]) -> int:
     """Make events pending again (every endpoint gets them again); returns how many."""
     count = 0
