@@ -15,6 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
 from couchpay.client import CouchpayClient
@@ -53,6 +54,12 @@ def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def metric(stack: Stack, name: str) -> float:
+    text = httpx.get(f"{stack.url}/metrics", timeout=10).text
+    [value] = [line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")]
+    return float(value)
 
 
 def listed(stack: Stack, *args: str) -> list[dict[str, Any]]:
@@ -173,9 +180,14 @@ async def test_a_receiver_that_was_down_gets_everything_when_back(
     )
     waiting = listed(stack, "--pending")
     assert len(waiting) == 4 and all(e["lastError"] for e in waiting if e["attempts"])
+    await eventually(  # what an operator's dashboard shows meanwhile
+        lambda: metric(stack, "couchpay_pending_events") == 4, "4 pending on /metrics"
+    )
+    assert metric(stack, "couchpay_oldest_pending_event_seconds") > 0
 
     await receiver.start()
     await receiver.wait_for(4)
     assert receiver.by_subject()[f"purchase:{bought[0]}"] == [1, 2]
     assert receiver.rejected == 0
     await eventually(lambda: not listed(stack, "--pending"), "all marked delivered")
+    await eventually(lambda: metric(stack, "couchpay_pending_events") == 0, "the gauge at 0")

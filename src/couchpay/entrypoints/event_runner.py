@@ -15,8 +15,9 @@ import anyio
 
 from couchpay.config import Config
 from couchpay.ports.event_poster import EventPoster
+from couchpay.ports.metrics import Metrics
 from couchpay.ports.outbox import OutboxStore
-from couchpay.service.event_delivery import Feed, FeedSettings, deliver_pending
+from couchpay.service.event_delivery import Feed, FeedSettings, deliver_pending, pending_figures
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def build_feed(
     return Feed(store, poster, settings, _utc_now)
 
 
-async def run(config: Config, store: OutboxStore) -> None:
+async def run(config: Config, store: OutboxStore, metrics: Metrics | None = None) -> None:
     feed = build_feed(config, store)
     if feed is None:
         log.info("no COUCHPAY_EVENTS_URLS: fulfillment events wait in the outbox")
@@ -57,6 +58,11 @@ async def run(config: Config, store: OutboxStore) -> None:
                 )
                 if summary.delivered or summary.failed:
                     log.info("events: %s", summary.line())
+                if metrics is not None:  # GET /metrics: couchpay_oldest_pending_event_seconds
+                    figures = await anyio.to_thread.run_sync(
+                        pending_figures, feed, limiter=one_at_a_time
+                    )
+                    metrics.pending_events(*figures)
             except Exception:
                 log.exception("event delivery pass failed; trying again")
             await anyio.sleep(config.events_every_seconds)

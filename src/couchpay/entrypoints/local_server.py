@@ -125,7 +125,9 @@ def create_app(runtime: Runtime) -> SecurityHeaders:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as background:
             background.start_soon(line_runner.run, runtime.services, runtime.config)
-            background.start_soon(event_runner.run, runtime.config, runtime.services.store)
+            background.start_soon(
+                event_runner.run, runtime.config, runtime.services.store, runtime.services.metrics
+            )
             yield
             background.cancel_scope.cancel()
         runtime.close()  # here, not after uvicorn returns: it re-raises SIGTERM on its way out
