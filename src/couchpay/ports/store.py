@@ -2,6 +2,7 @@
 uniqueness and state-transition rules are enforced by the store, and the losing writer reads the
 winner. Nothing is ever deleted. A settle or card write carries, in the same atomic write, the
 fulfillment events its change reports (``domain.events``; the outbox half is ``ports.outbox``).
+
 The rules every store shares are written here, once, as template methods (a claim is a
 conditional insert, and the loser reads the winner; history pages and their cursor; catalog
 order; what settling may change); adapters implement the primitives (``_insert_purchase``,
