@@ -6,6 +6,9 @@ async with await CouchpayClient.connect("ws://127.0.0.1:8000/ws", token) as c:
 ``call`` returns a request's final reply: while a purchase waits in line the service sends
 ``purchase-request-resp-queued`` frames first; the client keeps them in ``queued[requestId]``
 (the places, in order) and waits on for the outcome.
+
+A receiver of the fulfillment event feed checks each delivery with ``verify_event`` (the
+signature over the raw body and its timestamp) before it believes a word of it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from types import TracebackType
 from typing import Any
@@ -21,7 +25,40 @@ from urllib.parse import quote
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from couchpay.domain.event_signature import (
+    DEFAULT_TOLERANCE_SECONDS,
+    SIGNATURE_HEADER,
+    EventSignatureError,
+    check,
+)
+
 QUEUED = "purchase-request-resp-queued"
+__all__ = [
+    "SIGNATURE_HEADER",
+    "CouchpayClient",
+    "EventSignatureError",
+    "verify_event",
+]
+
+
+def verify_event(
+    body: bytes,
+    signature_header: str | None,
+    secret: str,
+    *,
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The event a feed delivery carries, once its ``Couchpay-Signature`` header proves it
+    came from couchpay (HMAC-SHA256 with ``secret`` over ``"{t}.{body}"``, ``body`` exactly as
+    received) within ``tolerance_seconds`` of ``now`` (default: this machine's clock).
+    Raises ``EventSignatureError`` otherwise: answer 400 and drop the delivery."""
+    check(secret, signature_header, body, time.time() if now is None else now, tolerance_seconds)
+    try:
+        event: dict[str, Any] = json.loads(body)
+    except ValueError as exc:
+        raise EventSignatureError("body is not JSON") from exc
+    return event
 
 
 class CouchpayClient:

@@ -68,6 +68,15 @@ def _positive(env: dict[str, str], name: str, default: float) -> int:
     return value
 
 
+def _urls(raw: str) -> tuple[str, ...]:
+    """``COUCHPAY_EVENTS_URLS``: http(s) URLs, comma-separated."""
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    for url in urls:
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(f"COUCHPAY_EVENTS_URLS: not an http(s) URL: {url!r}")
+    return urls
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -99,6 +108,13 @@ class Config:
     max_sockets_per_user: int = 10
     user_rate_limit: str = "40/80"
     stripe_writes_per_minute: int = 20
+    events_urls: tuple[str, ...] = ()
+    """Where fulfillment events are POSTed (``COUCHPAY_EVENTS_URLS``, comma-separated)."""
+    events_secret: str | None = None
+    """Their signing secret (``COUCHPAY_EVENTS_SECRET``; on AWS from SSM)."""
+    events_every_seconds: float = 1.0
+    events_retry_base_seconds: float = 5.0
+    events_retry_max_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -144,8 +160,21 @@ class Config:
             max_sockets_per_user=_positive(e, "COUCHPAY_MAX_SOCKETS_PER_USER", 10),
             user_rate_limit=e.get("COUCHPAY_USER_RATE_LIMIT") or "40/80",
             stripe_writes_per_minute=_positive(e, "COUCHPAY_STRIPE_WRITES_PER_MINUTE", 20),
+            events_urls=_urls(e.get("COUCHPAY_EVENTS_URLS", "")),
+            events_secret=e.get("COUCHPAY_EVENTS_SECRET") or None,
+            events_every_seconds=_number(e, "COUCHPAY_EVENTS_EVERY_SECONDS", 1, 0.05) or 1,
+            events_retry_base_seconds=(
+                _number(e, "COUCHPAY_EVENTS_RETRY_BASE_SECONDS", 5, 0.01) or 5
+            ),
+            events_retry_max_seconds=(
+                _number(e, "COUCHPAY_EVENTS_RETRY_MAX_SECONDS", 3600, 0.01) or 3600
+            ),
         )
         config.check_sign_in()
+        if config.events_urls and not config.events_secret:
+            raise ConfigError(
+                "COUCHPAY_EVENTS_URLS needs COUCHPAY_EVENTS_SECRET (events are never sent unsigned)"
+            )
         return config
 
     def check_sign_in(self) -> None:

@@ -52,8 +52,11 @@ def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
     schedules = packaged.of_type("AWS::Events::Rule")
     assert sorted(r["Properties"]["ScheduleExpression"] for r in schedules.values()) == [
         "rate(1 day)",  # expireCards
+        "rate(1 minute)",  # deliverEvents (retries; the events table's stream drives the rest)
         "rate(1 minute)",  # settlePurchases
     ]
+    [mapping] = packaged.of_type("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
     tables = packaged.of_type("AWS::DynamoDB::Table")
     assert {t["Properties"]["TableName"] for t in tables.values()} == {
         f"couchpay-ci-{t.suffix}" for t in dynamodb_tables.TABLES
@@ -61,6 +64,8 @@ def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
     ttl = tables["ConnectionsTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expires_at", "Enabled": True}
     assert tables["PurchasesTable"]["DeletionPolicy"] == "Retain"
+    events = tables["EventsTable"]["Properties"]
+    assert events["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
 
 def _actions(role: dict[str, Any]) -> set[str]:
@@ -79,7 +84,7 @@ def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
     environment holds one."""
     functions = packaged.of_type("AWS::Lambda::Function")
     roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
-    assert len(set(roles.values())) == len(functions) == 6
+    assert len(set(roles.values())) == len(functions) == 7
     actions = {name: _actions(packaged.resources[role]) for name, role in roles.items()}
     logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert actions["ConnectLambdaFunction"] == logs | {"dynamodb:PutItem", "dynamodb:Query"}
@@ -114,11 +119,27 @@ def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
             deleted = json.dumps(deletes)
             assert "ConnectionsTable" in deleted or "GuardsTable" in deleted
             assert not any(t in deleted for t in ("PurchasesTable", "CardsTable", "UsersTable"))
-        if "ssm:GetParameters" in actions[name]:
+        if "ssm:GetParameters" in actions[name] and name != "DeliverEventsLambdaFunction":
             assert "/couchpay/ci/stripe-secret-key" in text
+    deliver = json.dumps(packaged.resources[roles["DeliverEventsLambdaFunction"]])
+    assert "/couchpay/ci/events-signing-secret" in deliver and "stripe" not in deliver
+    assert actions["DeliverEventsLambdaFunction"] == logs | {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "ssm:GetParameters",
+        "kms:Decrypt",
+    }
+    assert "EventsTable" in deliver and "PurchasesTable" not in deliver
     for f in functions.values():
         variables = (f["Properties"].get("Environment") or {}).get("Variables", {})
-        assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} & set(variables)
+        assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "COUCHPAY_EVENTS_SECRET"} & set(
+            variables
+        )
     expire = functions["ExpireCardsLambdaFunction"]["Properties"]["Environment"]["Variables"]
     assert not any(k.startswith("STRIPE") for k in expire)
 
@@ -231,7 +252,7 @@ def test_the_websocket_stage_is_throttled(packaged: Packaged) -> None:
 def test_every_lambda_permission_names_its_source(packaged: Packaged) -> None:
     """checkov CKV_AWS_364: no other API (nor account) may invoke the functions."""
     permissions = packaged.of_type("AWS::Lambda::Permission")
-    assert len(permissions) == 6
+    assert len(permissions) == 7  # the schedules: 3; WebSocket: 3; webhook: 1 (a stream needs none)
     for name, permission in permissions.items():
         source = json.dumps(permission["Properties"].get("SourceArn"))
         assert "AccountId" in source or "GetAtt" in source, name
@@ -270,6 +291,7 @@ def test_the_alarms(packaged: Packaged) -> None:
         ("AWS/DynamoDB", "ReadThrottleEvents"),
         ("AWS/DynamoDB", "WriteThrottleEvents"),
         ("couchpay", "OldestPendingSeconds"),
+        ("couchpay", "OldestPendingEventSeconds"),
     }
     assert packaged.template["Parameters"]["AlarmTopicArn"]["Type"] == "String"
 

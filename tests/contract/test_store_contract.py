@@ -15,6 +15,7 @@ from tests.contract.card_uniqueness_contract import (  # noqa: F401 - collected
 from tests.contract.dispute_contract import TestDisputeContract  # noqa: F401 - collected
 from tests.contract.holds_contract import TestHoldsContract  # noqa: F401 - collected
 from tests.contract.operator_contract import TestOperatorQueries  # noqa: F401 - collected
+from tests.contract.outbox_contract import TestOutboxContract  # noqa: F401 - collected
 from tests.contract.store_contract import TestStoreContract  # noqa: F401 - collected
 from tests.unit.fakes import MemoryStore
 

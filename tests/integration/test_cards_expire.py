@@ -184,6 +184,7 @@ SECRETS = {
     "STRIPE_SECRET_KEY": "sk_test_secret123",
     "STRIPE_WEBHOOK_SECRET": "whsec_hush456",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_public789",
+    "COUCHPAY_EVENTS_SECRET": "whsec_feed_shh321",
 }
 
 
@@ -195,6 +196,7 @@ def test_config_shows_the_pricing_and_never_a_secret(
     monkeypatch.setenv("COUCHPAY_CURRENCY", "EUR")
     monkeypatch.setenv("COUCHPAY_STREAMING_RATE", "12.5%")
     monkeypatch.setenv("STRIPE_API_BASE", "https://operator:pa55word@stripe.example/?k=tok999")
+    monkeypatch.setenv("COUCHPAY_EVENTS_URLS", "https://stream.example/hook?token=feedtok77")
     code, out, err = cli(capsys, "config")
     assert code == 0
     code_json, out_json, _ = cli(capsys, "config", "--json")
@@ -207,6 +209,8 @@ def test_config_shows_the_pricing_and_never_a_secret(
             "public789",
             "pa55word",
             "tok999",
+            "shh321",
+            "feedtok77",
         ):
             assert secret not in text
     assert "currency" in out and "eur" in out and "12.5%" in out
@@ -218,6 +222,8 @@ def test_config_shows_the_pricing_and_never_a_secret(
     assert shown["stripeSecretKey"] == "set" and shown["stripeWebhookSecret"] == "set"
     assert shown["database"] == f"sqlite:///{data_dir / 'couchpay.sqlite3'}"
     assert shown["identity"].startswith("none")  # a Stripe key turns local sign-in off (SPEC)
+    assert shown["eventsSecret"] == "set"
+    assert shown["eventEndpoints"] == "https://stream.example/hook?***"
     monkeypatch.setenv("COUCHPAY_DEV_SIGN_IN", "1")  # a test key may opt in
     assert json.loads(cli(capsys, "config", "--json")[1])["identity"].startswith("local dev")
 

@@ -20,6 +20,7 @@ from couchpay.domain.errors import (
     NotFound,
     SoldOut,
 )
+from couchpay.domain.events import OutboxEvent
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PaymentIntentStatus, PurchaseStatus
@@ -35,9 +36,10 @@ from couchpay.ports.gateway import (
 from couchpay.ports.purchase_queries import PERSONAL_FIELDS, PurchaseFilter
 from couchpay.ports.store import SETTLED_FIELDS, LiveCardExists, Store
 from couchpay.ports.stored_keys import dt_out
+from tests.unit.fake_outbox import MemoryOutbox
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryOutbox, Store):
     """The Store contract in dicts (tests/contract runs the same suite on it as on SQLite)."""
 
     def __init__(self) -> None:
@@ -49,6 +51,7 @@ class MemoryStore(Store):
         self.refunds: dict[str, Refund] = {}
         self.events: set[str] = set()
         self.held: dict[str, int] = {}
+        self.outbox: dict[tuple[str, int], OutboxEvent] = {}
 
     def _check_dt(self, *values: datetime) -> None:
         if any(v.tzinfo is None for v in values):
@@ -77,10 +80,12 @@ class MemoryStore(Store):
         with self.lock:
             self.users[user_id] = replace(self._user(user_id), default_card_id=card_id)
 
-    def add_card(self, card: Card) -> None:
+    def _add_card(self, card: Card, events: list[OutboxEvent]) -> None:
         with self.lock:
             self._one_live(card)
+            self._place(events)
             self.cards[card.card_id] = card
+            self._put_events(events)
 
     def _one_live(self, card: Card) -> None:
         if not (card.active and card.status is CardStatus.LIVE):
@@ -97,12 +102,14 @@ class MemoryStore(Store):
     def get_card(self, card_id: str) -> Card | None:
         return self.cards.get(card_id)
 
-    def update_card(self, card: Card) -> None:
+    def _update_card(self, card: Card, events: list[OutboxEvent]) -> None:
         with self.lock:
             if card.card_id not in self.cards:
                 raise NotFound(f"no card {card.card_id}")
             self._one_live(card)
+            self._place(events)
             self.cards[card.card_id] = card
+            self._put_events(events)
 
     def list_cards(self, user_id: str) -> list[Card]:
         mine = [c for c in self.cards.values() if c.user_id == user_id]
@@ -171,11 +178,19 @@ class MemoryStore(Store):
         ]
         return sorted(found, key=lambda p: (p.updated_at, p.transaction_id))[:limit]
 
-    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
+    def _settle(
+        self,
+        purchase: Purchase,
+        expected: PurchaseStatus,
+        deltas: dict[str, int],
+        events: list[OutboxEvent],
+    ) -> bool:
         with self.lock:
             current = self.purchases.get(purchase.transaction_id)
             if current is None or current.status is not expected:
                 return False
+            self._place(events)
+            self._put_events(events)
             self.purchases[purchase.transaction_id] = replace(
                 current, **{name: getattr(purchase, name) for name in SETTLED_FIELDS}
             )

@@ -12,16 +12,19 @@ from typing import Any
 from couchpay.adapters import dynamodb_rows as rows
 from couchpay.adapters import dynamodb_tables as tables
 from couchpay.adapters.dynamodb_client import DynamoDbStoreError, _reasons
+from couchpay.adapters.dynamodb_outbox import DynamoDbOutbox, event_conflict
 from couchpay.adapters.dynamodb_purchase_queries import DynamoDbPurchaseQueries
 from couchpay.domain.errors import SoldOut
+from couchpay.domain.events import OutboxEvent
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import PurchaseStatus
 from couchpay.ports import stored_keys as stored
+from couchpay.ports.outbox import OutboxConflict
 
 _P = PurchaseStatus
 
 
-class DynamoDbPurchases(DynamoDbPurchaseQueries):
+class DynamoDbPurchases(DynamoDbPurchaseQueries, DynamoDbOutbox):
     # purchases -----------------------------------------------------------------------------
     def _insert_purchase(
         self, purchase: Purchase, holds: dict[str, int], capacities: dict[str, int]
@@ -109,7 +112,14 @@ class DynamoDbPurchases(DynamoDbPurchaseQueries):
         ]  # the index lags the table: trust only the consistent read
         return sorted(still, key=lambda p: (p.updated_at, p.transaction_id))
 
-    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
+    def _settle(
+        self,
+        purchase: Purchase,
+        expected: PurchaseStatus,
+        deltas: dict[str, int],
+        events: list[OutboxEvent],
+    ) -> bool:
+        """The purchase's compare-and-set, its held units and its events: one transaction."""
         from botocore.exceptions import ClientError
 
         fields = rows.settled_fields(purchase)
@@ -128,17 +138,19 @@ class DynamoDbPurchases(DynamoDbPurchaseQueries):
             "attribute_exists(transaction_id) AND #status = :expected",
             {f"#{k}": k for k in fields},
         )
-        if not deltas:
+        if not deltas and not events:
             return self._conditional("update_item", **op["Update"]) is not None
         holds = [
             self._update_op(tables.CATALOG, rows.holds_key(i), "ADD held :d", {":d": d})
             for i, d in sorted(deltas.items())
         ]
         try:
-            self._transact([op, *holds])
+            self._transact([op, *holds, *self._event_puts(events)])
         except ClientError as exc:
             if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
                 return False
+            if event_conflict(_reasons(exc), 1 + len(holds), len(events)):
+                raise OutboxConflict(purchase.transaction_id) from exc
             raise DynamoDbStoreError(f"settle_purchase failed: {_reasons(exc)}") from exc
         return True
 

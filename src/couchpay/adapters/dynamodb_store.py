@@ -26,13 +26,16 @@ from couchpay.adapters.dynamodb_client import (
     create_missing_tables,
     make_client,
 )
+from couchpay.adapters.dynamodb_outbox import event_conflict
 from couchpay.adapters.dynamodb_purchases import DynamoDbPurchases
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import NotFound
+from couchpay.domain.events import OutboxEvent
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys as stored
+from couchpay.ports.outbox import OutboxConflict
 from couchpay.ports.store import LiveCardExists, Store
 
 if TYPE_CHECKING:
@@ -92,8 +95,9 @@ class DynamoDbStore(DynamoDbPurchases, Store):
             raise NotFound(f"no user {user_id}")
 
     # cards ---------------------------------------------------------------------------------
-    def add_card(self, card: Card) -> None:
-        """The card, and its id in the owner's ``card_ids`` (the wallet's consistent index)."""
+    def _add_card(self, card: Card, events: list[OutboxEvent]) -> None:
+        """The card, its id in the owner's ``card_ids`` (the wallet's consistent index), its
+        fingerprint's guard when live, and its events: one transaction."""
         from botocore.exceptions import ClientError
 
         items: list[Any] = [
@@ -110,13 +114,17 @@ class DynamoDbStore(DynamoDbPurchases, Store):
         ]
         if guard.is_live(card):
             items.append(guard.claim_item(self, card))
+        first_event = len(items)
+        items += self._event_puts(events)
         try:
             self._transact(items)
         except ClientError as exc:
             reasons = [*_reasons(exc), "None", "None", "None"]
-            if reasons[2] == "ConditionalCheckFailed":
+            if first_event == 3 and reasons[2] == "ConditionalCheckFailed":
                 self._add_card_once_more(items, card, exc)
                 return
+            if event_conflict(reasons, first_event, len(events)):
+                raise OutboxConflict(card.card_id) from exc
             card_taken, no_user = (r == "ConditionalCheckFailed" for r in reasons[:2])
             why = "card id already stored" if card_taken else "no such user" if no_user else ""
             raise DynamoDbStoreError(f"add_card {card.card_id}: {why or _code(exc)}") from exc
@@ -137,10 +145,26 @@ class DynamoDbStore(DynamoDbPurchases, Store):
         item = self._get(tables.CARDS, {"card_id": card_id})
         return rows.record(Card, item) if item is not None else None
 
-    def update_card(self, card: Card) -> None:
-        if not self._put(tables.CARDS, rows.card_item(card), "attribute_exists(card_id)"):
+    def _update_card(self, card: Card, events: list[OutboxEvent]) -> None:
+        if events:
+            self._update_card_with_events(card, events)
+        elif not self._put(tables.CARDS, rows.card_item(card), "attribute_exists(card_id)"):
             raise NotFound(f"no card {card.card_id}")
         guard.after_update(self, card)
+
+    def _update_card_with_events(self, card: Card, events: list[OutboxEvent]) -> None:
+        from botocore.exceptions import ClientError
+
+        put = self._put_op(tables.CARDS, rows.card_item(card), "attribute_exists(card_id)")
+        try:
+            self._transact([put, *self._event_puts(events)])
+        except ClientError as exc:
+            reasons = _reasons(exc)
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                raise NotFound(f"no card {card.card_id}") from exc
+            if event_conflict(reasons, 1, len(events)):
+                raise OutboxConflict(card.card_id) from exc
+            raise DynamoDbStoreError(f"update_card {card.card_id}: {_code(exc)}") from exc
 
     def list_cards(self, user_id: str) -> list[Card]:
         user = self._get(tables.USERS, {"user_id": user_id})

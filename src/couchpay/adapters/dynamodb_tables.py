@@ -17,6 +17,9 @@ stack is removed); only ``connections`` rows go away, on disconnect or by TTL.
     purchase_requests  user_id, request_id           the idempotency claim -> transaction_id
     refunds            refund_key                    GSI by_transaction
     webhook_events     event_id
+    events             subject, sequence_key         the outbox (fulfillment events); GSIs by_id,
+                                                     pending (sparse: undelivered), by_day;
+                                                     a stream of new images drives delivery
     connections        connection_id                 GSI by_user; TTL on expires_at
     guards             guard                         uniqueness items (one live card per user
                                                      and fingerprint) and per-user rate
@@ -54,6 +57,8 @@ class Table:
     ttl_attribute: str | None = None
     retain: bool = True
     """Business records: kept when the stack is deleted or the table replaced."""
+    stream: str | None = None
+    """A DynamoDB stream of this view type (``NEW_IMAGE``) in the AWS stack."""
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -97,6 +102,18 @@ REFUNDS = Table(
     indexes=(Index("by_transaction", "transaction_id", "created_key"),),
 )
 WEBHOOK_EVENTS = Table("WebhookEventsTable", "webhook-events", "event_id")
+EVENTS = Table(
+    "EventsTable",
+    "events",
+    "subject",
+    "sequence_key",
+    indexes=(
+        Index("by_id", "event_id", None, "KEYS_ONLY"),
+        Index("pending", "pending_shard", "due_key"),
+        Index("by_day", "day", "created_key"),
+    ),
+    stream="NEW_IMAGE",
+)
 CONNECTIONS = Table(
     "ConnectionsTable",
     "connections",
@@ -115,6 +132,7 @@ TABLES: tuple[Table, ...] = (
     PURCHASE_REQUESTS,
     REFUNDS,
     WEBHOOK_EVENTS,
+    EVENTS,
     CONNECTIONS,
     GUARDS,
 )
@@ -177,6 +195,8 @@ def cloudformation(prefix: str = "${self:custom.tablePrefix}") -> dict[str, Any]
         }
         if "GlobalSecondaryIndexes" in request:
             properties["GlobalSecondaryIndexes"] = request["GlobalSecondaryIndexes"]
+        if table.stream is not None:
+            properties["StreamSpecification"] = {"StreamViewType": table.stream}
         if table.ttl_attribute is not None:
             properties["TimeToLiveSpecification"] = {
                 "AttributeName": table.ttl_attribute,

@@ -3,7 +3,8 @@ AWS Lambda (``aws_lambda_powertools.Metrics``): one structured log line per flus
 CloudWatch turns into metrics of namespace ``couchpay`` (no PutMetricData call, no extra
 permission). Figures are gathered during an invocation and written by ``flush``.
 
-Names: ``OpenPurchases``, ``OldestPendingSeconds`` (the alarm in aws/alarms.yml), ``StripeCalls``
+Names: ``OpenPurchases``, ``OldestPendingSeconds`` and ``OldestPendingEventSeconds`` (alarms in
+aws/alarms.yml), ``PendingEvents``, ``StripeCalls``
 and ``StripeRateLimited``, ``StripeCallSeconds``, ``LineWaitSeconds``, ``SoldOut`` and
 ``PurchasesSettled``; no dimensions (alarms watch the whole service)."""
 
@@ -40,6 +41,12 @@ class EmfMetrics(Metrics):
         self._emf.add_metric(name="OpenPurchases", unit=MetricUnit.Count, value=count)
         self._emf.add_metric(
             name="OldestPendingSeconds", unit=MetricUnit.Seconds, value=oldest_seconds
+        )
+
+    def pending_events(self, count: int, oldest_seconds: float) -> None:
+        self._emf.add_metric(name="PendingEvents", unit=MetricUnit.Count, value=count)
+        self._emf.add_metric(
+            name="OldestPendingEventSeconds", unit=MetricUnit.Seconds, value=oldest_seconds
         )
 
     def flush(self) -> None:

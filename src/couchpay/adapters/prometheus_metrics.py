@@ -47,6 +47,12 @@ class PrometheusMetrics(Metrics):
         self._oldest = Gauge(
             "couchpay_oldest_open_purchase_seconds", "Age of the oldest open purchase", registry=r
         )
+        self._events = Gauge(
+            "couchpay_pending_events", "Fulfillment events not yet acknowledged", registry=r
+        )
+        self._oldest_event = Gauge(
+            "couchpay_oldest_pending_event_seconds", "Age of the oldest pending event", registry=r
+        )
         if line is not None:
             Gauge("couchpay_line_length", "Purchases waiting", registry=r).set_function(line.length)
             Gauge("couchpay_line_in_flight", "Purchases with Stripe now", registry=r).set_function(
@@ -76,6 +82,10 @@ class PrometheusMetrics(Metrics):
     def open_purchases(self, count: int, oldest_seconds: float) -> None:
         self._open.set(count)
         self._oldest.set(oldest_seconds)
+
+    def pending_events(self, count: int, oldest_seconds: float) -> None:
+        self._events.set(count)
+        self._oldest_event.set(oldest_seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

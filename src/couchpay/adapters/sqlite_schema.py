@@ -139,9 +139,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE catalog_items ADD COLUMN description TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE catalog_items ADD COLUMN show_starts_at TEXT",
     ),
-    # 6: a placeholder on this branch: the events branch's migration 6 (the transactional
-    # outbox) takes its place when the branches are merged
-    (),
+    # 6: fulfillment events (the transactional outbox), ordered per subject
+    (
+        """CREATE TABLE outbox_events (
+            event_id        TEXT NOT NULL,
+            subject         TEXT NOT NULL,
+            sequence        INTEGER NOT NULL CHECK (sequence >= 1),
+            type            TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            data            TEXT NOT NULL,
+            pending         INTEGER NOT NULL CHECK (pending IN (0, 1)),
+            delivered       TEXT NOT NULL,
+            attempts        INTEGER NOT NULL,
+            next_attempt_at TEXT,
+            last_error      TEXT,
+            version         INTEGER NOT NULL,
+            PRIMARY KEY (subject, sequence)
+        )""",
+        "CREATE INDEX outbox_events_by_id ON outbox_events (event_id)",
+        "CREATE INDEX outbox_events_by_time ON outbox_events (created_at, subject, sequence)",
+        """CREATE INDEX outbox_events_due
+            ON outbox_events (COALESCE(next_attempt_at, created_at), subject, sequence)
+            WHERE pending = 1""",
+    ),
     # 7: disputes: the cardholder's dispute of a purchase's charge, as JSON (domain.disputes)
     ("ALTER TABLE purchases ADD COLUMN dispute TEXT",),
     # 8: operator look-ups across users, newest first, by status or all of them, with no table

@@ -13,10 +13,12 @@ from datetime import datetime
 
 from couchpay.adapters import sqlite_rows as rows
 from couchpay.adapters.sqlite_card_guard import live_card_unique
+from couchpay.adapters.sqlite_outbox import SqliteOutbox, events_placed, insert_events
 from couchpay.adapters.sqlite_purchase_queries import SqlitePurchaseQueries
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import NotFound, SoldOut
+from couchpay.domain.events import OutboxEvent
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
@@ -31,7 +33,7 @@ CLAIM_REFUND = rows.insert_sql(Refund, "refunds", conflict="refund_key")
 UPDATE_REFUND = rows.update_sql(Refund, "refunds")
 
 
-class SqliteStore(SqlitePurchaseQueries, Store):
+class SqliteStore(SqlitePurchaseQueries, SqliteOutbox, Store):
     fast_reads = True
 
     # users ---------------------------------------------------------------------------------
@@ -74,19 +76,21 @@ class SqliteStore(SqlitePurchaseQueries, Store):
                 raise NotFound(f"no user {user_id}")
 
     # cards ---------------------------------------------------------------------------------
-    def add_card(self, card: Card) -> None:
-        with live_card_unique(self._conn, card), self._write() as conn:
+    def _add_card(self, card: Card, events: list[OutboxEvent]) -> None:
+        with live_card_unique(self._conn, card), events_placed(), self._write() as conn:
             conn.execute(INSERT_CARD, rows.to_params(card))
+            insert_events(conn, events)
 
     def get_card(self, card_id: str) -> Card | None:
         row = self._conn().execute("SELECT * FROM cards WHERE card_id = ?", (card_id,)).fetchone()
         return rows.from_row(Card, row) if row is not None else None
 
-    def update_card(self, card: Card) -> None:
-        with live_card_unique(self._conn, card), self._write() as conn:
+    def _update_card(self, card: Card, events: list[OutboxEvent]) -> None:
+        with live_card_unique(self._conn, card), events_placed(), self._write() as conn:
             cur = conn.execute(UPDATE_CARD, rows.to_params(card))
             if cur.rowcount == 0:
                 raise NotFound(f"no card {card.card_id}")
+            insert_events(conn, events)
 
     def list_cards(self, user_id: str) -> list[Card]:
         found = self._conn().execute(
@@ -204,12 +208,19 @@ class SqliteStore(SqlitePurchaseQueries, Store):
         )
         return [rows.from_row(Purchase, row) for row in found]
 
-    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
+    def _settle(
+        self,
+        purchase: Purchase,
+        expected: PurchaseStatus,
+        deltas: dict[str, int],
+        events: list[OutboxEvent],
+    ) -> bool:
         params = rows.to_params(purchase)
         params["expected"] = PurchaseStatus(expected).value
-        with self._write() as conn:
+        with events_placed(), self._write() as conn:
             if conn.execute(rows.SETTLE_PURCHASE, params).rowcount != 1:
                 return False
+            insert_events(conn, events)
             for item_id, delta in sorted(deltas.items()):
                 self._add_held(conn, item_id, delta)
             return True

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "couchpay.entrypoints.cli_offline_stripe",
     "couchpay.entrypoints.cli_purchases",
     "couchpay.entrypoints.cli_users",
+    "couchpay.entrypoints.cli_events",
 )
 
 

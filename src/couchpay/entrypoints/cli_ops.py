@@ -92,6 +92,8 @@ def effective_config(config: Config) -> dict[str, Any]:
         "stripeWebhookSecret": _set(config.stripe_webhook_secret),
         "identity": identity,
         "webDir": str(config.web_dist),
+        "eventEndpoints": ", ".join(_redact_url(u) for u in config.events_urls) or "none",
+        "eventsSecret": _set(config.events_secret),
     }
 
 
@@ -106,6 +108,8 @@ LABELS = {
     "stripeWebhookSecret": "  webhook secret",
     "identity": "identity",
     "webDir": "web page",
+    "eventEndpoints": "event endpoints",
+    "eventsSecret": "  signing secret",
 }
 
 

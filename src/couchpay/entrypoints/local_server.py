@@ -1,6 +1,7 @@
 """The one-process server: WebSocket API at /ws (``local_socket``), Stripe webhook (on threads of
 its own), config, health, /metrics, the page; the admission line and the settlement pass run in
-its lifespan (``line_runner``). Request bodies are read only up to a limit (``http_guard``);
+its lifespan (``line_runner``), and so does the fulfillment events' delivery (``event_runner``).
+Request bodies are read only up to a limit (``http_guard``);
 every HTTP response carries the security headers."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from couchpay.bootstrap import Runtime
-from couchpay.entrypoints import line_runner
+from couchpay.entrypoints import event_runner, line_runner
 from couchpay.entrypoints.local_socket import serve_socket
 from couchpay.entrypoints.webhook_endpoint import verify_webhook
 from couchpay.http_guard import (
@@ -124,6 +125,9 @@ def create_app(runtime: Runtime) -> SecurityHeaders:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as background:
             background.start_soon(line_runner.run, runtime.services, runtime.config)
+            background.start_soon(
+                event_runner.run, runtime.config, runtime.services.store, runtime.services.metrics
+            )
             yield
             background.cancel_scope.cancel()
         runtime.close()  # here, not after uvicorn returns: it re-raises SIGTERM on its way out

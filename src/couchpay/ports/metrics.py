@@ -25,3 +25,7 @@ class Metrics:
     def open_purchases(self, count: int, oldest_seconds: float) -> None:
         """Open (queued, pending, 3-D Secure) purchases and the age of the oldest, as the
         settlement pass saw them."""
+
+    def pending_events(self, count: int, oldest_seconds: float) -> None:
+        """Fulfillment events not yet acknowledged by every receiver (as many as one delivery
+        pass looks at) and the age of the oldest of them."""

@@ -1,6 +1,7 @@
 """The store port. Each method is atomic on its own (as a DynamoDB conditional write would be):
 uniqueness and state-transition rules are enforced by the store, and the losing writer reads the
-winner. Nothing is ever deleted.
+winner. Nothing is ever deleted. A settle or card write carries, in the same atomic write, the
+fulfillment events its change reports (``domain.events``; the outbox half is ``ports.outbox``).
 
 The rules every store shares are written here, once, as template methods (a claim is a
 conditional insert, and the loser reads the winner; history pages and their cursor; catalog
@@ -12,15 +13,26 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from couchpay.domain.cards import Card, User
 from couchpay.domain.catalog import CatalogItem
 from couchpay.domain.errors import BadRequest, SoldOut
+from couchpay.domain.events import (
+    NewEvent,
+    OutboxEvent,
+    card_events_for,
+    card_subject,
+    events_for,
+    purchase_subject,
+    remembering,
+)
 from couchpay.domain.purchases import Purchase, held_units
 from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys
+from couchpay.ports.outbox import OutboxStore
 from couchpay.ports.purchase_queries import PurchaseQueries, newest_first_page
 
 SETTLED_FIELDS = (
@@ -57,8 +69,8 @@ class LiveCardExists(Exception):
         """The live card that holds the fingerprint, when the store can tell."""
 
 
-class Store(PurchaseQueries, ABC):
-    """Operator look-ups and erasure are in ``PurchaseQueries`` (ports/purchase_queries.py)."""
+class Store(PurchaseQueries, OutboxStore, ABC):
+    """Operator look-ups and erasure: ``PurchaseQueries``; the outbox: ``OutboxStore``."""
 
     fast_reads = False
     """True when reads answer in microseconds with no network in between (an embedded
@@ -85,16 +97,38 @@ class Store(PurchaseQueries, ABC):
     def set_default_card(self, user_id: str, card_id: str | None) -> None: ...
 
     # cards ---------------------------------------------------------------------------------
-    @abstractmethod
     def add_card(self, card: Card) -> None:
         """Store a new card. A live, active card whose (user, fingerprint) already has one
-        raises ``LiveCardExists`` and stores nothing (whatever the concurrency)."""
+        raises ``LiveCardExists`` and stores nothing (whatever the concurrency). Its events
+        (``card.saved``) are written in the same atomic write."""
+        self._with_events(
+            card_subject(card.card_id),
+            lambda: card_events_for(None, card),
+            lambda events: self._add_card(card, events),
+            None,
+        )
+
+    @abstractmethod
+    def _add_card(self, card: Card, events: list[OutboxEvent]) -> None:
+        """Insert the card and ``events`` atomically (``OutboxConflict``: nothing written)."""
 
     @abstractmethod
     def get_card(self, card_id: str) -> Card | None: ...
 
+    def update_card(self, card: Card) -> None:
+        """Replace the card (NotFound if it was never stored), with the events the change
+        reports (``card.removed``) in the same atomic write."""
+        self._with_events(
+            card_subject(card.card_id),
+            lambda: card_events_for(self.get_card(card.card_id), card),
+            lambda events: self._update_card(card, events),
+            None,
+        )
+
     @abstractmethod
-    def update_card(self, card: Card) -> None: ...
+    def _update_card(self, card: Card, events: list[OutboxEvent]) -> None:
+        """Replace the card and insert ``events`` atomically (``OutboxConflict``: nothing
+        written)."""
 
     @abstractmethod
     def list_cards(self, user_id: str) -> list[Card]:
@@ -179,15 +213,39 @@ class Store(PurchaseQueries, ABC):
         """Write ``purchase``'s SETTLED_FIELDS only if the stored status is still ``expected``.
         Moving out of a status that holds units (into failed / canceled) releases the limited
         lines' units in the same write; moving back into one (Stripe says a failed purchase was
-        paid after all) holds them again, capacity or not: a paid fan keeps their slot."""
-        before, after = expected.holds_units, purchase.status.holds_units
-        sign = 0 if before == after else (1 if after else -1)
+        paid after all) holds them again, capacity or not: a paid fan keeps their slot.
+        The events the change reports (``domain.events.events_for`` of the stored record before
+        and after) go into the same write."""
+        held_before, held_after = expected.holds_units, purchase.status.holds_units
+        sign = 0 if held_before == held_after else (1 if held_after else -1)
         deltas = {item: sign * qty for item, qty in held_units(purchase).items()} if sign else {}
-        return self._settle(purchase, expected, deltas)
+        catalog = remembering(self.get_item)
+
+        def derive() -> list[NewEvent] | None:
+            before = self.get_purchase(purchase.transaction_id)
+            if before is None or before.status is not expected:
+                return None  # the compare-and-set cannot hold: nothing to write
+            after = replace(before, **{name: getattr(purchase, name) for name in SETTLED_FIELDS})
+            return events_for(before, after, catalog)
+
+        return self._with_events(
+            purchase_subject(purchase.transaction_id),
+            derive,
+            lambda events: self._settle(purchase, expected, deltas, events),
+            False,
+        )
 
     @abstractmethod
-    def _settle(self, purchase: Purchase, expected: PurchaseStatus, deltas: dict[str, int]) -> bool:
-        """The compare-and-set of ``settle_purchase``, with ``deltas`` added to held units."""
+    def _settle(
+        self,
+        purchase: Purchase,
+        expected: PurchaseStatus,
+        deltas: dict[str, int],
+        events: list[OutboxEvent],
+    ) -> bool:
+        """The compare-and-set of ``settle_purchase``, with ``deltas`` added to held units and
+        ``events`` inserted, all in one atomic write (False: nothing written; ``OutboxConflict``
+        when an event's place was taken: nothing written)."""
 
     def list_purchases(
         self, user_id: str, limit: int, cursor: str | None

@@ -1,11 +1,12 @@
 """The Stripe secrets on Lambda, from SSM Parameter Store, never from the template.
 
 ``STRIPE_SECRET_KEY_PARAMETER`` and ``STRIPE_WEBHOOK_SECRET_PARAMETER`` name two SecureString
-parameters (aws/serverless.yml; README, "Deploy to AWS"). They are read with Powertools for AWS
-Lambda Parameters in one ``GetParameters`` call with decryption, once per Lambda container (the
-caller, ``_runtime.runtime``, keeps the result for the container's life: a rotated key reaches
-new containers; redeploy to roll every container at once). The values go into the ``Config``
-only: never into ``os.environ``, a log line or a reply.
+parameters (aws/serverless.yml; README, "Deploy to AWS"); ``COUCHPAY_EVENTS_SECRET_PARAMETER``
+names the event feed's signing secret (only the ``deliverEvents`` job reads it). They are read
+with Powertools for AWS Lambda Parameters in one ``GetParameters`` call with decryption, once
+per Lambda container (the caller, ``_runtime.runtime``, keeps the result for the container's
+life: a rotated key reaches new containers; redeploy to roll every container at once). The
+values go into the ``Config`` only: never into ``os.environ``, a log line or a reply.
 
 A missing secret key is a ``ConfigError`` naming the parameter; a missing webhook secret only
 leaves ``/stripe/webhook`` answering 503 until it exists (as with no secret at all). Without the
@@ -21,7 +22,7 @@ from typing import Any
 from couchpay.config import Config, ConfigError
 
 log = logging.getLogger("couchpay.lambda")
-SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "COUCHPAY_EVENTS_SECRET")
 REQUIRED = "STRIPE_SECRET_KEY"
 CACHE_SECONDS = 365 * 24 * 3600  # the caller's cache decides; Powertools' must not expire first
 
@@ -76,7 +77,7 @@ def resolve(env: dict[str, str]) -> dict[str, str]:
             raise_on_error=False,
         )
     except (GetParameterError, BotoCoreError, ClientError) as exc:
-        raise ConfigError(f"cannot read the Stripe secrets from SSM: {type(exc).__name__}") from exc
+        raise ConfigError(f"cannot read the secrets from SSM: {type(exc).__name__}") from exc
     missing = set(values.get("_errors") or ())
     resolved = dict(env)
     for var, name in wanted.items():

@@ -1,5 +1,5 @@
 """The AsyncAPI 3 document, built from the request models the server validates with and the
-reply models (couchpay.wire.replies)."""
+reply models (couchpay.wire.replies); the event feed's channel is added by ``event_feed``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from couchpay.wire.asyncapi.content import (
     REQUEST_ID,
     SCHEMA_REF,
 )
+from couchpay.wire.asyncapi.event_feed import add_event_feed
 from couchpay.wire.protocol import ERROR_ACTION
 from couchpay.wire.routes import ROUTES
 
@@ -140,6 +141,10 @@ def _reply_payload(action: str) -> dict[str, Any]:
 
 
 def build_document() -> dict[str, Any]:
+    return add_event_feed(_websocket_document())
+
+
+def _websocket_document() -> dict[str, Any]:
     _check_coverage()
     check_examples()
     schemas = _schemas()

@@ -24,6 +24,7 @@ from couchpay.wire.asyncapi.document import (
     build_document,
     dumps,
 )
+from couchpay.wire.asyncapi.event_feed import feed_page
 from couchpay.wire.protocol import ERROR_ACTION
 from couchpay.wire.routes import ROUTES
 
@@ -32,7 +33,7 @@ from couchpay.wire.routes import ROUTES
 def render_docs(document: dict[str, Any] | None = None) -> dict[str, str]:
     """Every generated file, relative to the docs directory -> its text."""
     doc = document if document is not None else build_document()
-    files = {"asyncapi.json": dumps(doc), "README.md": _index(doc)}
+    files = {"asyncapi.json": dumps(doc), "README.md": _index(doc), "events.md": feed_page(doc)}
     for action in ACTIONS:
         files[f"actions/{action}.md"] = _action_page(doc, action)
     return files
