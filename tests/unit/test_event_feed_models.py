@@ -8,14 +8,18 @@ import json
 from dataclasses import replace
 
 from couchpay.domain.catalog import DEMO_CATALOG
+from couchpay.domain.disputes import Dispute, DisputeStatus
 from couchpay.domain.events import EventType
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.wire import asyncapi
 from couchpay.wire.events import FEED_MODELS
-from tests.contract.store_contract import make_card, make_purchase
+from tests.contract.store_contract import T0, make_card, make_purchase
 from tests.unit.fakes import MemoryStore
 
 P = PurchaseStatus
+DISPUTE = Dispute(
+    "dp_1", "ch_1", 25200, "usd", "fraudulent", DisputeStatus.NEEDS_RESPONSE, None, T0, T0
+)
 
 
 def test_what_the_store_writes_is_what_the_document_says() -> None:
@@ -29,9 +33,11 @@ def test_what_the_store_writes_is_what_the_document_says() -> None:
     store.claim_purchase(make_purchase(items=lines, status=P.PENDING))
     paid = replace(make_purchase(items=lines), status=P.SUCCEEDED)
     assert store.settle_purchase(paid, P.PENDING)
-    assert store.settle_purchase(
-        replace(paid, refunded_cents=25200, status=P.REFUNDED), P.SUCCEEDED
-    )
+    disputed = replace(paid, dispute=DISPUTE)
+    assert store.settle_purchase(disputed, P.SUCCEEDED)
+    won = replace(disputed, dispute=replace(DISPUTE, status=DisputeStatus.WON))
+    assert store.settle_purchase(won, P.SUCCEEDED)
+    assert store.settle_purchase(replace(won, refunded_cents=25200, status=P.REFUNDED), P.SUCCEEDED)
     store.ensure_user("alice", paid.created_at)
     store.add_card(make_card())
     store.update_card(make_card(active=False, status=CardStatus.CANCELLED))

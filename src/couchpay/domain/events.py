@@ -17,10 +17,14 @@ reports (the transactional outbox); a deliverer sends it later. The invariants:
   times and statuses. Never card data (no brand, last four, expiry, fingerprint, Stripe payment
   method), never names, emails or addresses.
 
-Adding a type (the lead's ``purchase.disputed`` / ``purchase.dispute_closed``): add it to
-``EventType``, a branch to ``events_for`` comparing ``before.dispute`` and ``after.dispute`` (fact:
-the dispute id and status), its model to ``wire.events.FEED_MODELS`` and a sample transition to
-``wire.asyncapi.event_feed.sample_events`` (tests fail until both exist). Stores and the deliverer
+Disputes: ``purchase.disputed`` when a dispute first appears on a purchase (fact: its id),
+``purchase.dispute_closed`` when it closes (fact: its id and outcome); both say what happens to
+the fan's entitlements (``domain.entitlements``: suspended, active again, revoked). A dispute first
+seen already closed reports both, in that order.
+
+Adding a type: add it to ``EventType``, a branch to ``events_for``, its model to
+``wire.events.FEED_MODELS`` and a sample transition to ``wire.asyncapi.event_feed.sample_events``
+(tests fail until both exist). Stores and the deliverer
 need nothing: a field in ``SETTLED_FIELDS`` reaches ``events_for`` through ``settle_purchase``.
 """
 
@@ -35,6 +39,7 @@ from typing import Any
 
 from couchpay.domain.cards import Card
 from couchpay.domain.catalog import CatalogItem
+from couchpay.domain.entitlements import entitlement_status
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
@@ -42,6 +47,8 @@ from couchpay.domain.statuses import CardStatus, PurchaseStatus
 class EventType(StrEnum):
     PURCHASE_SUCCEEDED = "purchase.succeeded"
     PURCHASE_REFUNDED = "purchase.refunded"
+    PURCHASE_DISPUTED = "purchase.disputed"
+    PURCHASE_DISPUTE_CLOSED = "purchase.dispute_closed"
     CARD_SAVED = "card.saved"
     CARD_REMOVED = "card.removed"
 
@@ -162,6 +169,37 @@ def events_for(before: Purchase | None, after: Purchase, catalog: Catalog) -> li
                     "fullyRefunded": after.refunded_cents >= after.total_cents,
                 },
             )
+        )
+    return found + _dispute_events(before, after)
+
+
+def _dispute_events(before: Purchase | None, after: Purchase) -> list[NewEvent]:
+    dispute = after.dispute
+    if dispute is None:
+        return []
+    held = before.dispute if before is not None else None
+    if held is not None and held.dispute_id != dispute.dispute_id:
+        held = None  # another dispute of the same charge: a new fact
+    subject = purchase_subject(after.transaction_id)
+    status = entitlement_status(after)
+    data = _purchase_data(after) | {
+        "disputeId": dispute.dispute_id,
+        "disputeStatus": dispute.status.value,
+        "reason": dispute.reason,
+        "amountCents": dispute.amount_cents,
+        "entitlements": status.value if status is not None else "revoked",
+    }
+    found: list[NewEvent] = []
+    if held is None:
+        found.append(
+            NewEvent(
+                EventType.PURCHASE_DISPUTED, subject, dispute.dispute_id, after.updated_at, data
+            )
+        )
+    if dispute.status.closed and (held is None or held.open):
+        fact = f"{dispute.dispute_id}|{dispute.status.value}"
+        found.append(
+            NewEvent(EventType.PURCHASE_DISPUTE_CLOSED, subject, fact, after.updated_at, data)
         )
     return found
 

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from couchpay.domain.catalog import ItemKind
+from couchpay.domain.disputes import DisputeStatus
 from couchpay.domain.events import EventType
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 
@@ -48,6 +49,20 @@ class PurchaseRefundedEventData(EventPurchaseFacts):
     amountCents: int = Field(ge=1, description="Refunded by this event, in cents.")
     refundedCents: int = Field(ge=1, description="Refunded so far in all, in cents.")
     fullyRefunded: bool = Field(description="True once everything paid was refunded.")
+
+
+class PurchaseDisputeEventData(EventPurchaseFacts):
+    disputeId: str = Field(description="Stripe's dispute id (dp_...).")
+    disputeStatus: DisputeStatus = Field(
+        description="Stripe's status: warning_* are inquiries; won, lost, warning_closed, "
+        "prevented and charge_refunded are closed."
+    )
+    reason: str = Field(description="Stripe's reason: fraudulent, product_not_received, ...")
+    amountCents: int = Field(ge=0, description="The disputed amount, in cents.")
+    entitlements: Literal["active", "suspended", "revoked"] = Field(
+        description="What the purchase now entitles to (get-user-entitlements): suspended while "
+        "a dispute is open, active again once it is won, revoked once it is lost."
+    )
 
 
 class CardEventData(FeedModel):
@@ -93,9 +108,27 @@ class CardRemovedEvent(EventEnvelope):
     data: CardEventData
 
 
+class PurchaseDisputedEvent(EventEnvelope):
+    """The fan's bank disputes the payment (an inquiry or a chargeback): suspend what it bought
+    until the dispute closes."""
+
+    type: Literal[EventType.PURCHASE_DISPUTED]
+    data: PurchaseDisputeEventData
+
+
+class PurchaseDisputeClosedEvent(EventEnvelope):
+    """A dispute closed: ``entitlements`` says whether the purchase counts again (won) or not
+    (lost: the bank took the money back)."""
+
+    type: Literal[EventType.PURCHASE_DISPUTE_CLOSED]
+    data: PurchaseDisputeEventData
+
+
 FEED_MODELS: dict[EventType, type[EventEnvelope]] = {
     EventType.PURCHASE_SUCCEEDED: PurchaseSucceededEvent,
     EventType.PURCHASE_REFUNDED: PurchaseRefundedEvent,
+    EventType.PURCHASE_DISPUTED: PurchaseDisputedEvent,
+    EventType.PURCHASE_DISPUTE_CLOSED: PurchaseDisputeClosedEvent,
     EventType.CARD_SAVED: CardSavedEvent,
     EventType.CARD_REMOVED: CardRemovedEvent,
 }

@@ -12,10 +12,11 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from couchpay.domain.catalog import DEMO_CATALOG
+from couchpay.domain.disputes import DisputeStatus
 from couchpay.domain.event_signature import DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER
 from couchpay.domain.events import EventType, OutboxEvent, card_events_for, events_for
 from couchpay.domain.statuses import PurchaseStatus
-from couchpay.wire.asyncapi.samples import SAMPLE_CARD, SAMPLE_PURCHASE, SCHEMA_REF
+from couchpay.wire.asyncapi.samples import SAMPLE_CARD, SAMPLE_DISPUTE, SAMPLE_PURCHASE, SCHEMA_REF
 from couchpay.wire.events import FEED_MODELS
 
 EVENTS_CHANNEL = "events"
@@ -65,9 +66,19 @@ def sample_events() -> dict[EventType, OutboxEvent]:
     paid = replace(SAMPLE_PURCHASE, status=PurchaseStatus.PENDING)
     done = SAMPLE_PURCHASE
     later = replace(done, refunded_cents=2000, updated_at=done.updated_at + timedelta(days=1))
+    disputed = replace(
+        later, dispute=SAMPLE_DISPUTE, updated_at=later.updated_at + timedelta(days=1)
+    )
+    won = replace(
+        disputed,
+        dispute=replace(SAMPLE_DISPUTE, status=DisputeStatus.WON),
+        updated_at=disputed.updated_at + timedelta(days=20),
+    )
     derived = [
         *events_for(paid, done, catalog.get),
         *events_for(done, later, catalog.get),
+        *events_for(later, disputed, catalog.get),
+        *events_for(disputed, won, catalog.get),
         *card_events_for(None, SAMPLE_CARD),
         *card_events_for(SAMPLE_CARD, SAMPLE_CARD.cancelled(SAMPLE_CARD.updated_at)),
     ]

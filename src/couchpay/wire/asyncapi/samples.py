@@ -9,6 +9,7 @@ from typing import Any
 
 from couchpay.domain.cards import Card
 from couchpay.domain.catalog import DEMO_CATALOG
+from couchpay.domain.disputes import Dispute, DisputeStatus
 from couchpay.domain.errors import (
     Busy,
     CouchpayError,
@@ -84,6 +85,17 @@ SAMPLE_PURCHASE = Purchase(
     status=PurchaseStatus.SUCCEEDED,
     shipping_address=_SHIPS_TO,
     receipt_email="ada@example.com",
+)
+SAMPLE_DISPUTE = Dispute(
+    dispute_id="dp_1PqR2sT3uV4wX5yZ",
+    charge_id="ch_3PqR2sT3uV4wX5yZ",
+    amount_cents=_DEMO_TOTALS.total_cents,
+    currency="usd",
+    reason="product_not_received",
+    status=DisputeStatus.NEEDS_RESPONSE,
+    evidence_due_by=datetime(2026, 4, 4, 23, 59, 59, tzinfo=UTC),
+    created_at=datetime(2026, 3, 20, 9, 0, tzinfo=UTC),
+    updated_at=datetime(2026, 3, 20, 9, 0, tzinfo=UTC),
 )
 _ADDRESS = views.body(views.shipping_view(_SHIPS_TO))
 _DECLINED = replace(
