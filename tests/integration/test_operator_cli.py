@@ -230,6 +230,10 @@ async def test_operator_lookups_and_a_fans_data(shop: Shop) -> None:
     assert [p["transaction_id"] for p in before["purchases"]] == list(reversed(ada))
     assert before["purchases"][0]["receipt_email"] == "ada@example.com"
     assert before["cards"][0]["name_on_card"] == "Ada Lovelace"
+    sent = {(e["type"], e["subject"]) for e in before["fulfillment_events"]}
+    assert ("card.saved", f"card:{before['cards'][0]['card_id']}") in sent
+    assert {("purchase.succeeded", f"purchase:{tx}") for tx in ada} <= sent
+    assert ("purchase.refunded", f"purchase:{ada[1]}") in sent
     customer = before["user"]["stripe_customer_id"]
     assert customer.startswith("cus_") and _customer_exists(shop, customer)
     out = shop.data_dir / "ada-export.json"

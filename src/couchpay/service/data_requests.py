@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from couchpay.domain.errors import BadRequest, NotFound
+from couchpay.domain.events import card_subject, purchase_subject
 from couchpay.domain.personal_data import erased_card, erased_purchase
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.refunds import Refund
@@ -53,17 +54,22 @@ def export_user(svc: Services, user_id: str) -> dict[str, Any]:
     user = svc.store.get_user(user_id)
     if user is None:
         raise NotFound(f"no user {user_id!r}")
+    cards = svc.store.list_cards(user_id)
+    purchases = list(users_purchases(svc, user_id))
+    subjects = [card_subject(c.card_id) for c in cards] + [
+        purchase_subject(p.transaction_id) for p in purchases
+    ]
     return {
         "format": EXPORT_FORMAT,
         "exported_at": dt_out(svc.now()),
         "user": to_plain(user),
-        "cards": [to_plain(c) for c in svc.store.list_cards(user_id)],
+        "cards": [to_plain(c) for c in cards],
         "purchases": [
-            purchase_record(p, svc.store.list_refunds(p.transaction_id))
-            for p in users_purchases(svc, user_id)
+            purchase_record(p, svc.store.list_refunds(p.transaction_id)) for p in purchases
         ],
-        # The events branch adds the fan's fulfillment events here (the outbox's records).
-        "fulfillment_events": [],
+        "fulfillment_events": [
+            event.envelope() for subject in subjects for event in svc.store.outbox_subject(subject)
+        ],
     }
 
 
