@@ -290,6 +290,24 @@ class TestStoreContract:
         assert store.get_purchase("tx-1") == paid
         assert store.settle_purchase(make_purchase("tx-404"), PurchaseStatus.PENDING) is False
 
+    def test_a_settle_from_a_stale_copy_in_the_same_status_loses(self, store: Store) -> None:
+        """``read_at``: the optimistic lock for writes that keep the status (a refund, a
+        dispute). Two writers read the paid record; the first writes; the second, whose copy
+        predates that write, loses instead of writing the old fields back."""
+        store.claim_purchase(make_purchase())
+        paid = make_purchase(status=PurchaseStatus.SUCCEEDED)
+        assert store.settle_purchase(paid, PurchaseStatus.PENDING)
+        read = store.get_purchase("tx-1")
+        assert read is not None
+        refunded = replace(read, refunded_cents=500, updated_at=T0 + timedelta(seconds=5))
+        assert store.settle_purchase(refunded, read.status, read_at=read.updated_at)
+        stale = replace(read, failure_message="x", updated_at=T0 + timedelta(seconds=6))
+        assert not store.settle_purchase(stale, read.status, read_at=read.updated_at)
+        assert store.get_purchase("tx-1") == refunded
+        again = replace(refunded, refunded_cents=700, updated_at=T0 + timedelta(seconds=7))
+        assert store.settle_purchase(again, refunded.status, read_at=refunded.updated_at)
+        assert store.get_purchase("tx-1") == again
+
     def test_history_pages_newest_first_without_gaps_or_duplicates(self, store: Store) -> None:
         made = []
         for i in range(45):  # groups of three share a created_at: ties go by transaction_id

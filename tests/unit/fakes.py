@@ -184,10 +184,13 @@ class MemoryStore(MemoryOutbox, Store):
         expected: PurchaseStatus,
         deltas: dict[str, int],
         events: list[OutboxEvent],
+        read_at: datetime | None,
     ) -> bool:
         with self.lock:
             current = self.purchases.get(purchase.transaction_id)
             if current is None or current.status is not expected:
+                return False
+            if read_at is not None and current.updated_at != read_at:
                 return False
             self._place(events)
             self._put_events(events)

@@ -4,7 +4,7 @@ purchase, only ever forward, through the store's compare-and-set; refunds under 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -148,13 +148,15 @@ class MovingStore(MemoryStore):
         super().__init__()
         self.moves = moves
 
-    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
+    def settle_purchase(
+        self, purchase: Purchase, expected: PurchaseStatus, *, read_at: datetime | None = None
+    ) -> bool:
         if self.moves > 0:
             self.moves -= 1
             current = self.purchases[purchase.transaction_id]
             self.purchases[purchase.transaction_id] = replace(current, refunded_cents=100)
             return False
-        return super().settle_purchase(purchase, expected)
+        return super().settle_purchase(purchase, expected, read_at=read_at)
 
 
 def test_a_concurrent_writer_wins_and_the_dispute_is_written_on_top_of_its_change(

@@ -118,6 +118,7 @@ class DynamoDbPurchases(DynamoDbPurchaseQueries, DynamoDbOutbox):
         expected: PurchaseStatus,
         deltas: dict[str, int],
         events: list[OutboxEvent],
+        read_at: datetime | None,
     ) -> bool:
         """The purchase's compare-and-set, its held units and its events: one transaction."""
         from botocore.exceptions import ClientError
@@ -130,12 +131,16 @@ class DynamoDbPurchases(DynamoDbPurchaseQueries, DynamoDbOutbox):
             update += " REMOVE " + ", ".join(f"#{k}" for k in removes)
         values = {f":{k}": fields[k] for k in sets}
         values[":expected"] = PurchaseStatus(expected).value
+        condition = "attribute_exists(transaction_id) AND #status = :expected"
+        if read_at is not None:
+            condition += " AND #updated_at = :read_at"
+            values[":read_at"] = stored.dt_out(read_at)
         op = self._update_op(
             tables.PURCHASES,
             {"transaction_id": purchase.transaction_id},
             update,
             values,
-            "attribute_exists(transaction_id) AND #status = :expected",
+            condition,
             {f"#{k}": k for k in fields},
         )
         if not deltas and not events:

@@ -214,11 +214,16 @@ class SqliteStore(SqlitePurchaseQueries, SqliteOutbox, Store):
         expected: PurchaseStatus,
         deltas: dict[str, int],
         events: list[OutboxEvent],
+        read_at: datetime | None,
     ) -> bool:
         params = rows.to_params(purchase)
         params["expected"] = PurchaseStatus(expected).value
+        sql = rows.SETTLE_PURCHASE
+        if read_at is not None:
+            sql += " AND updated_at = :read_at"
+            params["read_at"] = stored.dt_out(read_at)
         with events_placed(), self._write() as conn:
-            if conn.execute(rows.SETTLE_PURCHASE, params).rowcount != 1:
+            if conn.execute(sql, params).rowcount != 1:
                 return False
             insert_events(conn, events)
             for item_id, delta in sorted(deltas.items()):

@@ -209,8 +209,13 @@ class Store(PurchaseQueries, OutboxStore, ABC):
         """``queued``, ``pending`` and ``requires_action`` purchases last written before
         ``updated_before``, oldest first."""
 
-    def settle_purchase(self, purchase: Purchase, expected: PurchaseStatus) -> bool:
-        """Write ``purchase``'s SETTLED_FIELDS only if the stored status is still ``expected``.
+    def settle_purchase(
+        self, purchase: Purchase, expected: PurchaseStatus, *, read_at: datetime | None = None
+    ) -> bool:
+        """Write ``purchase``'s SETTLED_FIELDS only if the stored status is still ``expected``
+        and, given ``read_at`` (the ``updated_at`` of the record the caller changed), only if
+        nobody wrote it since: a concurrent write in the same status (a dispute, a refund) then
+        wins and this one loses, instead of writing back the fields it had read.
         Moving out of a status that holds units (into failed / canceled) releases the limited
         lines' units in the same write; moving back into one (Stripe says a failed purchase was
         paid after all) holds them again, capacity or not: a paid fan keeps their slot.
@@ -225,13 +230,15 @@ class Store(PurchaseQueries, OutboxStore, ABC):
             before = self.get_purchase(purchase.transaction_id)
             if before is None or before.status is not expected:
                 return None  # the compare-and-set cannot hold: nothing to write
+            if read_at is not None and before.updated_at != read_at:
+                return None
             after = replace(before, **{name: getattr(purchase, name) for name in SETTLED_FIELDS})
             return events_for(before, after, catalog)
 
         return self._with_events(
             purchase_subject(purchase.transaction_id),
             derive,
-            lambda events: self._settle(purchase, expected, deltas, events),
+            lambda events: self._settle(purchase, expected, deltas, events, read_at),
             False,
         )
 
@@ -242,9 +249,11 @@ class Store(PurchaseQueries, OutboxStore, ABC):
         expected: PurchaseStatus,
         deltas: dict[str, int],
         events: list[OutboxEvent],
+        read_at: datetime | None,
     ) -> bool:
-        """The compare-and-set of ``settle_purchase``, with ``deltas`` added to held units and
-        ``events`` inserted, all in one atomic write (False: nothing written; ``OutboxConflict``
+        """The compare-and-set of ``settle_purchase`` (on the status, and on ``updated_at`` when
+        ``read_at`` is given), with ``deltas`` added to held units and ``events`` inserted, all
+        in one atomic write (False: nothing written; ``OutboxConflict``
         when an event's place was taken: nothing written)."""
 
     def list_purchases(

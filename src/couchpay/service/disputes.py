@@ -49,7 +49,9 @@ def record_dispute(svc: Services, dispute_id: str, payment_intent_id: str | None
             return "no change"
         dispute = replace(found.dispute, updated_at=svc.now())
         updated = replace(purchase, dispute=dispute, updated_at=svc.now())
-        if svc.store.settle_purchase(updated, expected=purchase.status):
+        if svc.store.settle_purchase(
+            updated, expected=purchase.status, read_at=purchase.updated_at
+        ):
             _log_move(purchase, dispute)
             return f"dispute {dispute.status.value}"
         purchase = svc.store.get_purchase(purchase.transaction_id) or purchase

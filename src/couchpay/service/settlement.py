@@ -81,7 +81,7 @@ def _move(svc: Services, current: Purchase, updated: Purchase) -> tuple[Purchase
         return current, False
     if same_status and _unchanged(current, updated):
         return current, False
-    if svc.store.settle_purchase(updated, expected=current.status):
+    if svc.store.settle_purchase(updated, expected=current.status, read_at=current.updated_at):
         if updated.status.settled and not same_status:
             svc.metrics.purchase_settled(updated.status.value, updated.failure_code)
         if not same_status:
