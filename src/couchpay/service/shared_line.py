@@ -43,7 +43,7 @@ class SharedLineSettings:
     """The longest a request (or a worker) waits for its slot itself; further away, or when its
     time budget would not hold the wait and the Stripe call, the purchase goes to the worker."""
     stripe_reserve_seconds: float = 8.0
-    """Time budget kept for the Stripe call after the wait."""
+    """Time budget kept for the Stripe call after the wait (at most half of what is left)."""
     tell_every_seconds: float = 3.0
     """A waiting fan hears their place at least this often."""
     handoff_lead_seconds: float = 2.0

@@ -4,9 +4,10 @@ worker do with a slot. Only ``charge`` (``exactly_once``) calls Stripe.
 * ``admit`` (``$default``, after the claim): take a slot. None is ``busy``: final, recorded
   ``failed``/``busy``, nothing charged. Otherwise ``deliver``.
 * ``deliver``: a slot now goes to Stripe at once. A slot that this invocation can wait for
-  (within ``wait_here_seconds`` and the time budget, keeping ``stripe_reserve_seconds`` for the
-  call) is waited for here: the fan is told ``queued`` (position, eta) at once, again at least
-  every ``tell_every_seconds``, and position 0 when it is sent. A slot further away is handed to
+  (within ``wait_here_seconds`` and the time budget, keeping ``stripe_reserve_seconds``, or half
+  of what is left if less, for the call) is waited for here: the fan is told ``queued``
+  (position, eta) at once, again at least every ``tell_every_seconds``, and position 0 when it
+  is sent. A slot further away is handed to
   the worker (``Handoff``, delayed until ``handoff_lead_seconds`` before the slot, or by at most
   ``hop_seconds``) and the request answers ``queued``. A queue that refuses is ``busy``, nothing
   charged.
@@ -66,7 +67,7 @@ def _fits_here(line: SharedLine, wait: float) -> bool:
     """Wait here: within ``wait_here_seconds``, or when handing off would gain nothing (the
     queue's delay would be 0), as long as the time budget holds the wait and the call."""
     left = time_budget.remaining()
-    if left is not None and wait + line.settings.stripe_reserve_seconds > left:
+    if left is not None and wait + min(line.settings.stripe_reserve_seconds, left / 2) > left:
         return False
     return wait <= line.settings.wait_here_seconds or _delay(line, wait) < 1
 

@@ -83,7 +83,11 @@ def runtime() -> Runtime:
             c = _secrets.with_secrets(config(), dict(os.environ))  # once per container
             if c.offline:
                 raise ConfigError("STRIPE_SECRET_KEY_PARAMETER (an SSM parameter) is required")
-            _state["runtime"] = bootstrap.start(c, transport=connections(), with_line=False)
+            from couchpay.entrypoints.aws_lambda._line import shared_line
+
+            started = bootstrap.start(c, transport=connections(), with_line=False)
+            started.services.shared_line = shared_line(c, started.services.store)
+            _state["runtime"] = started
         found: Runtime = _state["runtime"]
         return found
 
