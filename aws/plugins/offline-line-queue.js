@@ -9,12 +9,25 @@
 // own Lambda Invoke API (--lambdaPort). Messages the function did not list in
 // `batchItemFailures` are deleted; the others come back after the visibility timeout.
 //
-// Active when AWS_ENDPOINT_URL_SQS is set (the tests point it at moto); the queue is created
+// aws-sdk v2 is Serverless Framework 3's own dependency (the SQS client; serverless-offline's
+// Invoke API needs none). Active when AWS_ENDPOINT_URL_SQS is set (the tests point it at moto); the queue is created
 // there from its resource's QueueName and VisibilityTimeout. Nothing here runs on deploy.
 
 const SQS = require('aws-sdk/clients/sqs');
 
+const net = require('node:net');
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// serverless-offline's Lambda server is up (no message is taken before it can be delivered).
+const listening = (host, port) =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 
 class OfflineLineQueue {
   constructor(serverless, options, utils) {
@@ -22,7 +35,10 @@ class OfflineLineQueue {
     this.options = options || {};
     this.log = (utils && utils.log) || console;
     this.running = false;
+    // `serverless offline` runs the one `offline:start` hook (serverless-offline's never
+    // returns: this plugin is listed before it); `serverless offline start` runs `init`.
     this.hooks = {
+      'offline:start': () => this.start(),
       'offline:start:init': () => this.start(),
       'offline:start:end': () => this.stop(),
     };
@@ -42,6 +58,7 @@ class OfflineLineQueue {
   }
 
   async start() {
+    if (this.running) return;
     const endpoint = process.env.AWS_ENDPOINT_URL_SQS;
     const { service } = this.serverless;
     const fed = [];
@@ -79,6 +96,7 @@ class OfflineLineQueue {
     const host = this.options.host || '127.0.0.1';
     const port = this.options.lambdaPort || 3002;
     const url = `http://${host}:${port}/2015-03-31/functions/${functionName}/invocations`;
+    while (this.running && !(await listening(host, port))) await sleep(200);
     while (this.running) {
       try {
         const { Messages } = await client

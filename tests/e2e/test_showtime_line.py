@@ -3,9 +3,11 @@ shared line: every Lambda instance pacing through one DynamoDB item, far slots h
 worker), behind the Stripe stand-in with Stripe's latency and a rate limit of its own.
 
 Fans press Pay one after another, each as soon as the one before was admitted (told its place,
-or its payment reached Stripe), much faster than the line moves: so the order they arrived in is known. Everyone is
-paid exactly once, Stripe gets their payments in that order, most were told their place first
-(``purchase-request-resp-queued``), and a fan's place only goes down. No timing is asserted."""
+or its payment reached Stripe), much faster than the line moves: so the order they arrived in is
+known. Everyone is paid exactly once, Stripe gets their payments in that order, most were told
+their place first (``purchase-request-resp-queued``), and a fan's place only goes down. A fan
+told ``payment_processing`` (a Stripe answer slower than the request's time) hears the outcome
+later, pushed, as a page would. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -16,15 +18,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from couchpay.client import CouchpayClient
 from couchpay.offline_stripe.process import LocalStripe
 from couchpay.offline_stripe.realism_harness import StripeRealism
 from couchpay.offline_stripe.realism_rules import RealismSettings
 from tests.e2e.conftest import E2E_TARGET, Server, running_server
-from tests.e2e.helpers import cart, save_card
+from tests.e2e.helpers import cart, payment_method
 from tests.figures import report
 
 FANS = 30
-LIMIT = 5  # PaymentIntents a second the stand-in allows (Stripe's is 25)
+LIMIT = 5  # PaymentIntent requests a second the stand-in allows (Stripe's is 25)
 RATE = LIMIT - 1  # the line's rate
 SUCCESS = "purchase-request-resp-success"
 
@@ -47,11 +52,12 @@ def showtime_server(
         yield server
 
 
+@pytest.mark.timeout(900)  # the stack cold-starts a Lambda process per concurrent request
 async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
     localstripe: LocalStripe, tmp_path: Path
 ) -> None:
     settings = RealismSettings(
-        account_limit=LIMIT,
+        account_limit=25,  # as Stripe's: the per-endpoint limit is the one a show meets
         endpoint_limit=LIMIT,
         slow_latency=(0.2, 0.4),
         fast_latency=(0.02, 0.05),
@@ -65,7 +71,7 @@ async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
         fans = [f"line-{n:02d}-{uuid.uuid4().hex[:6]}" for n in range(FANS)]
         clients = [await server.client(f) for f in fans]
         try:
-            cards = [(await save_card(server, c))["uuid"] for c in clients]
+            cards = [await saved(server, c) for c in clients]
             items = (await cart(clients[0]))[:1]
             stand_in.configure(enabled=True)
             stand_in.reset()
@@ -84,13 +90,14 @@ async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
                     or len(stand_in.stats()["intent_requests_by_transaction"]) > sent_before
                 ):
                     await asyncio.sleep(0.01)
-            replies = await asyncio.gather(*calls)
+            replies = [await outcome(c, r) for c, r in zip(clients, await asyncio.gather(*calls))]
         finally:
             for c in clients:
                 await c.close()
         stats = stand_in.stats()
 
-    assert [r["action"] for r in replies] == [SUCCESS] * FANS, replies
+    failed = [r for r in replies if r["action"] != SUCCESS]
+    assert not failed, failed
     txs = [r["message"]["transactionId"] for r in replies]
     charged = stats["intents_by_transaction"]
     assert sorted(len(charged[tx]) for tx in txs) == [1] * FANS  # each paid exactly once
@@ -106,3 +113,26 @@ async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
         f"{len(txs)}, told their place {len(waited)}, Stripe calls {stats['calls']}, "
         f"429s {stats['rate_limited']}"
     )
+
+
+async def saved(server: Server, client: CouchpayClient) -> str:
+    """A fan's wallet card, as a page saves it: tried again while the answer is
+    ``payment_processing`` (on a loaded machine a cold Lambda may spend serverless-offline's
+    six-second context on starting; the same card is never saved twice)."""
+    pm = payment_method(server)
+    for _ in range(5):
+        reply = await client.call("create-payment-method", {"stripePayment": pm})
+        if reply["message"].get("code") != "payment_processing":
+            break
+    assert reply["action"] == "create-payment-method-resp-success", reply
+    return str(reply["message"]["uuid"])
+
+
+async def outcome(client: CouchpayClient, reply: dict[str, Any]) -> dict[str, Any]:
+    """The fan's outcome: the reply, or after ``payment_processing`` the outcome pushed later
+    (by the webhook, here: the offline stack runs no schedule)."""
+    while reply["message"].get("code") == "payment_processing":
+        pushed = await asyncio.wait_for(client.pushed.get(), 120)
+        if pushed.get("requestId") == reply["requestId"]:
+            reply = pushed
+    return reply

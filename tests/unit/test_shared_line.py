@@ -256,3 +256,24 @@ def test_settlement_leaves_the_lines_purchases_and_takes_the_lost_ones(
     settled = svc.store.get_purchase(tx)
     assert settled is not None and settled.status is P.FAILED
     assert settled.failure_code == "not_charged" and gateway.calls.count("pay") == 0
+
+
+def test_a_request_whose_budget_a_cold_start_ate_hands_off_instead_of_calling_stripe(
+    call: Call,
+    gateway: FakeGateway,
+    svc: Services,
+    wall: WallClock,
+    line: SharedLine,
+    handoff: MemoryHandoff,
+    pushes: Pushes,
+) -> None:
+    from couchpay import time_budget
+
+    card = save(call, gateway)
+    with time_budget.within(1.0):  # less than send_at_least_seconds left
+        reply = buy(call, card, "cold")
+    assert reply["action"] == QUEUED and gateway.calls.count("pay") == 0
+    assert [h.delay_seconds for h in handoff.handed] == [1]  # not straight back
+    assert places(pushes, "cold") == []  # never told "with Stripe" before it was
+    work_due(svc, handoff, wall)
+    assert pushes.actions("cold")[-1] == SUCCESS and gateway.calls.count("pay") == 1

@@ -44,6 +44,9 @@ class SharedLineSettings:
     time budget would not hold the wait and the Stripe call, the purchase goes to the worker."""
     stripe_reserve_seconds: float = 8.0
     """Time budget kept for the Stripe call after the wait (at most half of what is left)."""
+    send_at_least_seconds: float = 2.0
+    """A Stripe call is not started with less time than this left in the invocation's budget:
+    the worker sends it instead."""
     tell_every_seconds: float = 3.0
     """A waiting fan hears their place at least this often."""
     handoff_lead_seconds: float = 2.0

@@ -64,11 +64,17 @@ def _busy(svc: Services, purchase: Purchase) -> PurchaseOutcome:
 
 
 def _fits_here(line: SharedLine, wait: float) -> bool:
-    """Wait here: within ``wait_here_seconds``, or when handing off would gain nothing (the
-    queue's delay would be 0), as long as the time budget holds the wait and the call."""
+    """Wait here (or send now): within ``wait_here_seconds``, or when handing off would gain
+    nothing (the queue's delay would be 0), as long as the time budget holds the wait and the
+    call (``stripe_reserve_seconds``, or half of what is left if less, and never less than
+    ``send_at_least_seconds``: a cold start that ate the budget hands the purchase on instead
+    of starting a Stripe call it cannot finish)."""
     left = time_budget.remaining()
-    if left is not None and wait + min(line.settings.stripe_reserve_seconds, left / 2) > left:
-        return False
+    if left is not None:
+        s = line.settings
+        keep = max(s.send_at_least_seconds, min(s.stripe_reserve_seconds, left / 2))
+        if wait + keep > left:
+            return False
     return wait <= line.settings.wait_here_seconds or _delay(line, wait) < 1
 
 
@@ -78,7 +84,7 @@ def deliver(svc: Services, purchase: Purchase, slot: Slot) -> PurchaseOutcome:
     while True:
         now = _epoch(svc)
         wait = slot.at - now
-        if wait > 0 and not _fits_here(line, wait):
+        if not _fits_here(line, max(0.0, wait)):
             return _hand_off(svc, line, purchase, slot.at, now)
         if wait > 0:
             _wait_for(svc, line, purchase, slot.at)
@@ -103,7 +109,11 @@ def _hand_off(
 
 
 def _delay(line: SharedLine, wait: float) -> int:
+    """Whole seconds the queue holds a hand-off; at least 1 when the slot is already due (this
+    invocation has no time left to send it: the next one should not be handed it at once)."""
     s = line.settings
+    if wait <= 0:
+        return 1
     return max(0, math.floor(min(wait - s.handoff_lead_seconds, s.hop_seconds, MAX_DELAY_SECONDS)))
 
 

@@ -86,7 +86,12 @@ def runtime() -> Runtime:
             from couchpay.entrypoints.aws_lambda._line import shared_line
 
             started = bootstrap.start(c, transport=connections(), with_line=False)
-            started.services.shared_line = shared_line(c, started.services.store)
+            line = shared_line(c, started.services.store)
+            if line is not None:  # the line paces Stripe's calls and takes its 429s back
+                started.services.shared_line = line
+                started.services.gateway = bootstrap.build_gateway(
+                    c.stripe_secret_key or "", started.stripe_api_base, paced=True
+                )
             _state["runtime"] = started
         found: Runtime = _state["runtime"]
         return found
