@@ -7,9 +7,10 @@ here) press Pay within one second; the same figures as ``bench.showtime``, as ra
 what Stripe allows. CPU per purchase is not reported: the work is spread over many processes.
 
 Before the burst every fan's socket sends one ``get-items`` at the same moment, so that
-serverless-offline has as many warm ``$default`` processes as there are fans (on AWS, Lambda
-keeps warm instances the same way; a cold start here is a Python process importing couchpay on
-a shared 2-core machine, seconds under load, which would measure the machine, not the line).
+serverless-offline has as many warm ``$default`` processes as there are fans, and the worker is
+warmed the same way (on AWS, provisioned concurrency keeps warm instances before a show; a cold
+start here is a Python process importing couchpay on a shared 2-core machine, seconds under
+load, which would measure the machine, not the line).
 
 The stack's line runs one under the stand-in's limit (``stripeRate``, as an operator sets it);
 serverless-offline's Python context says six seconds are left whatever the timeout, so a
@@ -122,6 +123,7 @@ def run(workdir: Path, fans: int = 100, mode: str = "test", seed: int = 1) -> Se
         users = [f"aws-showtime-fan-{i}" for i in range(fans)]
         people = asyncio.run(_prepare(server, localstripe.api_base, users))
         catalog = asyncio.run(_warm(server, users))
+        sls.warm("couchpay-offline-lineWorker", 10)
         ticket = next(i for i in catalog if i["kind"] == "livestream")
         ideal = fans / limit
         wait = 2 * ideal + 60

@@ -4,7 +4,7 @@
 // endpoint, as Lambda's SQS pollers do on AWS. serverless-offline 13 runs no SQS events itself,
 // and serverless-offline-sqs (8.0.0) polls one batch at a time per queue, so a worker that waits
 // for its slot would hold up every message behind it; here several pollers run side by side
-// (`maximumConcurrency` of the event, at most $COUCHPAY_OFFLINE_SQS_POLLERS, default 4), each
+// (`maximumConcurrency` of the event, at most $COUCHPAY_OFFLINE_SQS_POLLERS, default 10), each
 // receiving up to `batchSize` messages and invoking the function through serverless-offline's
 // own Lambda Invoke API (--lambdaPort). Messages the function did not list in
 // `batchItemFailures` are deleted; the others come back after the visibility timeout.
@@ -83,7 +83,7 @@ class OfflineLineQueue {
       const { QueueUrl } = await client
         .createQueue({ QueueName: props.QueueName, Attributes: attributes })
         .promise();
-      const most = Number(process.env.COUCHPAY_OFFLINE_SQS_POLLERS || 4);
+      const most = Number(process.env.COUCHPAY_OFFLINE_SQS_POLLERS || 10);
       const pollers = Math.max(1, Math.min(Number(sqs.maximumConcurrency || most), most));
       for (let i = 0; i < pollers; i += 1) {
         this.poll(client, QueueUrl, name, Number(sqs.batchSize || 10), region);

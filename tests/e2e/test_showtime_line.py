@@ -73,6 +73,7 @@ async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
         try:
             cards = [await saved(server, c) for c in clients]
             items = (await cart(clients[0]))[:1]
+            await warm(server, clients)
             stand_in.configure(enabled=True)
             stand_in.reset()
             rids = [str(uuid.uuid4()) for _ in fans]
@@ -102,7 +103,8 @@ async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
     charged = stats["intents_by_transaction"]
     assert sorted(len(charged[tx]) for tx in txs) == [1] * FANS  # each paid exactly once
     at_stripe = [tx for tx in stats["intent_requests_by_transaction"] if tx in txs]
-    assert at_stripe == txs  # first to arrive, first at Stripe
+    late = [(n, tx[:8]) for n, tx in enumerate(at_stripe) if tx != txs[n]]
+    assert at_stripe == txs, (late, stats["rate_limited"])  # first to arrive, first at Stripe
     places = {rid: [m["position"] for m in c.queued.get(rid, [])] for c, rid in zip(clients, rids)}
     waited = [p for p in places.values() if p]
     assert len(waited) >= FANS // 2  # the line did its work: most were told their place first
@@ -136,3 +138,15 @@ async def outcome(client: CouchpayClient, reply: dict[str, Any]) -> dict[str, An
         if pushed.get("requestId") == reply["requestId"]:
             reply = pushed
     return reply
+
+
+async def warm(server: Server, clients: list[CouchpayClient]) -> None:
+    """On the stack: one warm ``$default`` per fan (every socket reads the catalog at once) and
+    warm workers, as Lambda keeps warm instances (provisioned concurrency) before a show.
+    serverless-offline's Python context counts six seconds from the start of an invocation, cold
+    start included, so a cold process would spend the time its purchase needs on importing."""
+    stack = getattr(server, "stack", None)
+    if stack is None:
+        return
+    await asyncio.gather(*(c.call("get-items", timeout=300) for c in clients))
+    await asyncio.to_thread(stack.warm, "couchpay-offline-lineWorker", 10)
