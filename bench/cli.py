@@ -95,7 +95,7 @@ QUICK = Sizes(
     showtime_fans=200,
     showtime_slot_fans=200,
     showtime_slots=20,
-    showtime_aws_fans=50,
+    showtime_aws_fans=40,
 )
 
 
