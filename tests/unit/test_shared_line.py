@@ -277,3 +277,29 @@ def test_a_request_whose_budget_a_cold_start_ate_hands_off_instead_of_calling_st
     assert places(pushes, "cold") == []  # never told "with Stripe" before it was
     work_due(svc, handoff, wall)
     assert pushes.actions("cold")[-1] == SUCCESS and gateway.calls.count("pay") == 1
+
+
+def test_a_call_stripe_did_not_answer_is_sent_again_at_new_slots_while_young(
+    call: Call,
+    gateway: FakeGateway,
+    svc: Services,
+    wall: WallClock,
+    line: SharedLine,
+    handoff: MemoryHandoff,
+) -> None:
+    card = save(call, gateway)
+    line.pacer.swap(KEY, None, round((wall.epoch() + 3.0) * 1_000_000))
+    tx = buy(call, card, "lost")["message"]["transactionId"]
+    gateway.down = True  # Stripe does not answer
+    handed = handoff.take_all()[0]
+    wall.now += timedelta(seconds=3)
+    outcome = shared_sending.work(svc, handed.transaction_id, handed.slot_at)
+    assert outcome is not None and outcome.purchase.status is P.PENDING
+    tries = gateway.calls.count("pay")
+    assert tries > 1  # sent again at new slots, never failed
+    assert wall.now - NOW >= timedelta(seconds=line.pace.max_wait_seconds)  # until too old
+    gateway.down = False
+    again = shared_sending.work(svc, handed.transaction_id, handed.slot_at)  # redelivered
+    assert again is not None and again.purchase.status is P.SUCCEEDED
+    assert svc.store.get_purchase(tx).status is P.SUCCEEDED  # type: ignore[union-attr]
+    assert len(gateway.intents) == 1

@@ -12,7 +12,9 @@ worker do with a slot. Only ``charge`` (``exactly_once``) calls Stripe.
   ``hop_seconds``) and the request answers ``queued``. A queue that refuses is ``busy``, nothing
   charged.
 * A 429 pushes the shared time back for everyone and the purchase takes a new slot (however far:
-  it was admitted; never ``busy``), sent again with the same idempotency key.
+  it was admitted; never ``busy``), sent again with the same idempotency key. A call Stripe did
+  not answer (or that the time budget did not allow) is sent again the same way, without the
+  push-back, while the purchase is younger than the longest wait.
 * ``work`` (the worker, one handed-off purchase): a purchase already settled or sent is left
   alone (a delivery may come twice); otherwise ``deliver`` again and push the outcome, or, handed
   on, the fan's new place.
@@ -89,11 +91,27 @@ def deliver(svc: Services, purchase: Purchase, slot: Slot) -> PurchaseOutcome:
         if wait > 0:
             _wait_for(svc, line, purchase, slot.at)
         try:
-            return charge(svc, purchase)
+            outcome = charge(svc, purchase)
         except GatewayBusy:
             push_back(line, lambda: _epoch(svc))
             purchase = svc.store.get_purchase(purchase.transaction_id) or purchase
             slot = take_slot(line, lambda: _epoch(svc), any_wait=True) or slot
+            continue
+        if not _unanswered(svc, line, outcome.purchase):
+            return outcome
+        purchase = outcome.purchase  # sent again at a new slot, with the same idempotency key
+        slot = take_slot(line, lambda: _epoch(svc), any_wait=True) or slot
+
+
+def _unanswered(svc: Services, line: SharedLine, purchase: Purchase) -> bool:
+    """Stripe gave no answer (or there was no time left to ask): while the purchase is younger
+    than the longest wait, the line sends it again (Stripe's idempotency key makes that safe:
+    a payment Stripe did take comes back as it is); older, it stays ``pending`` for the
+    settlement pass, as everywhere."""
+    if purchase.status is not _P.PENDING or purchase.payment_intent_id:
+        return False
+    age = (svc.now() - purchase.created_at).total_seconds()
+    return age < line.pace.max_wait_seconds
 
 
 def _hand_off(
