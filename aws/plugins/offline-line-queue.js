@@ -127,6 +127,9 @@ class OfflineLineQueue {
         if (response.ok && !response.headers.get('x-amz-function-error')) {
           const result = text ? JSON.parse(text) : {};
           failed = new Set(((result && result.batchItemFailures) || []).map((f) => f.itemIdentifier));
+          if (failed.size) {
+            this.log.warning(`offline-line-queue: ${functionName}: ${failed.size} messages failed`);
+          }
         } else {
           this.log.warning(`offline-line-queue: ${functionName} failed: ${text.slice(0, 500)}`);
         }
