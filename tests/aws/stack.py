@@ -123,6 +123,8 @@ class SlsStack:
             "tokenIssuer": self.pool.issuer,
             "jwksUrl": self.pool.jwks_url,
             "wsEndpoint": f"http://127.0.0.1:{self.ws_port}",  # the Management API
+            # moto keeps one SQS per process: each stack's worker reads a queue of its own
+            "lineQueueName": f"couchpay-{STAGE}-line-{secrets.token_hex(4)}",
             **self.extra_params,
         }
 

@@ -23,6 +23,7 @@ worker do with a slot. Only ``charge`` (``exactly_once``) calls Stripe.
 
 from __future__ import annotations
 
+import logging
 import math
 
 from couchpay import time_budget
@@ -38,6 +39,7 @@ from couchpay.service.settlement import settle_status
 from couchpay.service.shared_line import SharedLine, push_back, take_slot
 
 _P = PurchaseStatus
+log = logging.getLogger(__name__)
 
 
 def _line(svc: Services) -> SharedLine:
@@ -163,7 +165,10 @@ def _tell(svc: Services, purchase: Purchase, where: Ticket) -> None:
 def work(svc: Services, transaction_id: str, slot_at: float) -> PurchaseOutcome | None:
     """The worker's part for one handed-off purchase; None when there was nothing to do."""
     purchase = svc.store.get_purchase(transaction_id)
-    if purchase is None or purchase.status not in (_P.QUEUED, _P.PENDING):
+    if purchase is None:
+        log.warning("shared line: no purchase %s here; message dropped", transaction_id)
+        return None
+    if purchase.status not in (_P.QUEUED, _P.PENDING):
         return None  # settled (busy, not_charged, paid...) or in 3-D Secure: nothing to send
     if purchase.payment_intent_id:
         return None  # already with Stripe: its answer, a webhook or settlement settles it
