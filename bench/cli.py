@@ -26,10 +26,11 @@ from bench import report
 from bench.report import Row, Section
 from bench.stack import Stack
 
-ORDER = ("showtime", "wallet", "purchase", "history", "connections", "coldstart")
+ORDER = ("showtime", "showtime-aws", "wallet", "purchase", "history", "connections", "coldstart")
 TITLES = {
     "wallet": "wallet read: get-user-credit-card vs a bare Starlette/uvicorn echo socket",
     "showtime": "showtime: fans press Pay within one second, Stripe's latency and rate limits",
+    "showtime-aws": "showtime on the offline AWS stack: the shared line, serverless-offline",
     "purchase": "purchase: Stripe calls per saved-card purchase, counted by a proxy",
     "history": "history: a page for a long history vs a short one (SQLite, DynamoDB)",
     "connections": "connections: 1,000 idle + 50 active sockets",
@@ -55,6 +56,7 @@ class Sizes:
     showtime_fans: int
     showtime_slot_fans: int
     showtime_slots: int
+    showtime_aws_fans: int
 
 
 FULL = Sizes(
@@ -74,6 +76,7 @@ FULL = Sizes(
     showtime_fans=1000,
     showtime_slot_fans=200,
     showtime_slots=20,
+    showtime_aws_fans=100,
 )
 QUICK = Sizes(
     wallet_requests=1000,
@@ -92,12 +95,13 @@ QUICK = Sizes(
     showtime_fans=200,
     showtime_slot_fans=200,
     showtime_slots=20,
+    showtime_aws_fans=40,
 )
 
 
 def run_selected(names: list[str], sizes: Sizes, workdir: Path) -> tuple[list[Section], bool]:
     """Run the named benchmarks; a benchmark that crashes gives an n/a row, not a lost run."""
-    from bench import coldstart, connections, history, purchase, showtime, wallet
+    from bench import coldstart, connections, history, purchase, showtime, showtime_aws, wallet
 
     stack: Stack | None = None
 
@@ -111,6 +115,7 @@ def run_selected(names: list[str], sizes: Sizes, workdir: Path) -> tuple[list[Se
         "showtime": lambda: showtime.run(
             workdir, sizes.showtime_fans, sizes.showtime_slot_fans, sizes.showtime_slots
         ),
+        "showtime-aws": lambda: showtime_aws.run(workdir / "showtime-aws", sizes.showtime_aws_fans),
         "wallet": lambda: wallet.run(the_stack(), workdir, sizes.wallet_requests),
         "purchase": lambda: purchase.run(
             workdir,
@@ -136,7 +141,15 @@ def run_selected(names: list[str], sizes: Sizes, workdir: Path) -> tuple[list[Se
     # wallet and connections share one stack: run them back to back, then drop it
     schedule = sorted(
         names,
-        key=("wallet", "connections", "purchase", "history", "coldstart", "showtime").index,
+        key=(
+            "wallet",
+            "connections",
+            "purchase",
+            "history",
+            "coldstart",
+            "showtime",
+            "showtime-aws",
+        ).index,
     )
     try:
         for name in schedule:

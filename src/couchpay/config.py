@@ -91,6 +91,11 @@ class Config:
     """Purchases sent to Stripe per second; None: Stripe's documented limits (``line_rate``)."""
     line_max: int = 10_000
     line_max_wait_seconds: float = 600.0
+    line_queue: str | None = None
+    """AWS: the SQS queue of the shared line's worker (``COUCHPAY_LINE_QUEUE``); with it, every
+    Lambda instance paces its purchases through the shared line."""
+    line_wait_here_seconds: float = 20.0
+    """AWS: the longest a request waits for its slot itself before the worker takes it."""
     settle_every_seconds: float = 15.0
     settle_pending_after_seconds: float = 300.0
     abandon_3ds_after_seconds: float = 900.0
@@ -135,6 +140,8 @@ class Config:
             stripe_rate=_number(e, "COUCHPAY_STRIPE_RATE", None, 0.1),
             line_max=_positive(e, "COUCHPAY_LINE_MAX", 10_000),
             line_max_wait_seconds=_number(e, "COUCHPAY_LINE_MAX_WAIT_SECONDS", 600, 1) or 600,
+            line_queue=e.get("COUCHPAY_LINE_QUEUE") or None,
+            line_wait_here_seconds=_number(e, "COUCHPAY_LINE_WAIT_HERE_SECONDS", 20, 0) or 0.0,
             settle_every_seconds=_number(e, "COUCHPAY_SETTLE_EVERY_SECONDS", 15, 0.1) or 15,
             settle_pending_after_seconds=(
                 _number(e, "COUCHPAY_SETTLE_PENDING_AFTER_SECONDS", 300, 1) or 300

@@ -53,7 +53,14 @@ def local_dynamodb() -> LocalDynamoDb:
 
 
 @contextmanager
-def sls_server(workdir: os.PathLike[str] | str, localstripe: LocalStripe) -> Iterator[SlsServer]:
+def sls_server(
+    workdir: os.PathLike[str] | str,
+    localstripe: LocalStripe,
+    stripe_api_base: str | None = None,
+    params: dict[str, str] | None = None,
+) -> Iterator[SlsServer]:
+    """The stack on ``localstripe``; ``stripe_api_base``: a stand-in in front of it (the
+    functions' Stripe; cards are still made at localstripe); ``params``: more ``--param``s."""
     from pathlib import Path
 
     reason = unavailable_reason()
@@ -62,7 +69,15 @@ def sls_server(workdir: os.PathLike[str] | str, localstripe: LocalStripe) -> Ite
     with ExitStack() as stack:
         dynamodb = stack.enter_context(local_dynamodb())
         pool = stack.enter_context(TestUserPool())
-        sls = SlsStack(Path(workdir), dynamodb, localstripe, pool, webhook_secret=WEBHOOK_SECRET)
+        sls = SlsStack(
+            Path(workdir),
+            dynamodb,
+            localstripe,
+            pool,
+            webhook_secret=WEBHOOK_SECRET,
+            stripe_api_base=stripe_api_base,
+            extra_params=params,
+        )
         stack.enter_context(sls)
         yield SlsServer(
             url=sls.http_url,

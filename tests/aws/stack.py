@@ -4,7 +4,8 @@ test user pool. Every server listens on 127.0.0.1.
 
 The Stripe secrets are SecureString parameters in moto's SSM Parameter Store (the DynamoDB's own
 moto, or one started for the purpose), read by the handlers exactly as on AWS (Powertools, one
-GetParameters call): no offline-only path around the production one.
+GetParameters call): no offline-only path around the production one. The same moto serves the
+shared line's SQS queue.
 
     with SlsStack(workdir, dynamodb, localstripe, pool) as stack:
         stack.ws_url, stack.http_url, stack.pool.token("fan-1")
@@ -81,12 +82,18 @@ class SlsStack:
         pool: TestUserPool,
         webhook_secret: str | None = None,
         startup_timeout: float = 120.0,
+        stripe_api_base: str | None = None,
+        extra_params: dict[str, str] | None = None,
     ) -> None:
+        """``stripe_api_base``: Stripe for the functions (default: ``localstripe``'s; a
+        stand-in in front of it, for showtime); ``extra_params``: more ``--param``s."""
         self.workdir = workdir
         self.dynamodb = dynamodb
         self.localstripe = localstripe
         self.pool = pool
         self.startup_timeout = startup_timeout
+        self.stripe_api_base = stripe_api_base or localstripe.api_base
+        self.extra_params = dict(extra_params or {})
         self.webhook_secret = webhook_secret or f"whsec_{secrets.token_hex(16)}"
         self.http_port, self.ws_port, self.lambda_port = free_port(), free_port(), free_port()
         self.log_path = workdir / "serverless-offline.log"
@@ -111,11 +118,14 @@ class SlsStack:
         return {
             **self.secret_names,
             "stripePublishableKey": "pk_test_couchpay_offline",
-            "stripeApiBase": self.localstripe.api_base,
+            "stripeApiBase": self.stripe_api_base,
             "cognitoClientId": self.pool.client_id,
             "tokenIssuer": self.pool.issuer,
             "jwksUrl": self.pool.jwks_url,
             "wsEndpoint": f"http://127.0.0.1:{self.ws_port}",  # the Management API
+            # moto keeps one SQS per process: each stack's worker reads a queue of its own
+            "lineQueueName": f"couchpay-{STAGE}-line-{secrets.token_hex(4)}",
+            **self.extra_params,
         }
 
     def command(self) -> list[str]:
@@ -161,6 +171,9 @@ class SlsStack:
                 # boto3 in the handlers: serverless-offline passes AWS_* variables through.
                 "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.endpoint,
                 "AWS_ENDPOINT_URL_SSM": ssm.endpoint,
+                # The shared line's worker queue (moto's SQS), fed to the worker by
+                # aws/plugins/offline-line-queue.js and written to by the functions.
+                "AWS_ENDPOINT_URL_SQS": ssm.endpoint,
             }
         )
         self._log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the process
@@ -184,6 +197,23 @@ class SlsStack:
             "couchpay-sls", f"{self.http_url}/stripe/webhook", self.webhook_secret
         )
         return self
+
+    def warm(self, function: str, count: int) -> None:
+        """``count`` warm instances of ``function`` (an empty event each, all at once, through
+        serverless-offline's Lambda Invoke API), as provisioned concurrency keeps them on AWS."""
+        import concurrent.futures
+
+        import httpx
+
+        url = f"http://127.0.0.1:{self.lambda_port}/2015-03-31/functions/{function}/invocations"
+
+        def invoke(_: int) -> int:
+            return httpx.post(url, json={}, timeout=120).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            codes = list(pool.map(invoke, range(count)))
+        if any(code != 200 for code in codes):
+            raise RuntimeError(f"warming {function}: {codes}")
 
     def _wait_until_listening(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

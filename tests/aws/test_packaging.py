@@ -19,7 +19,7 @@ from tests.aws.packaging import Packaged
 from tests.aws.requirements import need
 from tests.aws.stack import AWS_DIR, REPO, unavailable_reason
 
-HANDLERS = ("connect", "disconnect", "default", "webhook")
+HANDLERS = ("connect", "disconnect", "default", "webhook", "line_worker")
 
 
 def test_the_tables_file_is_generated_from_the_table_definitions() -> None:
@@ -55,8 +55,14 @@ def test_serverless_package_renders_the_stack(packaged: Packaged) -> None:
         "rate(1 minute)",  # deliverEvents (retries; the events table's stream drives the rest)
         "rate(1 minute)",  # settlePurchases
     ]
-    [mapping] = packaged.of_type("AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
+    sources = {
+        json.dumps(m["Properties"]["EventSourceArn"])
+        for m in packaged.of_type("AWS::Lambda::EventSourceMapping").values()
+    }
+    assert sources == {  # the events table's stream (deliverEvents), the line's queue (lineWorker)
+        json.dumps({"Fn::GetAtt": ["EventsTable", "StreamArn"]}),
+        json.dumps({"Fn::GetAtt": ["LineQueue", "Arn"]}),
+    }
     tables = packaged.of_type("AWS::DynamoDB::Table")
     assert {t["Properties"]["TableName"] for t in tables.values()} == {
         f"couchpay-ci-{t.suffix}" for t in dynamodb_tables.TABLES
@@ -84,7 +90,7 @@ def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
     environment holds one."""
     functions = packaged.of_type("AWS::Lambda::Function")
     roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
-    assert len(set(roles.values())) == len(functions) == 7
+    assert len(set(roles.values())) == len(functions) == 8
     actions = {name: _actions(packaged.resources[role]) for name, role in roles.items()}
     logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert actions["ConnectLambdaFunction"] == logs | {"dynamodb:PutItem", "dynamodb:Query"}
@@ -98,9 +104,17 @@ def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
     }
     paying = (
         "DefaultLambdaFunction",
+        "LineWorkerLambdaFunction",
         "StripeWebhookLambdaFunction",
         "SettlePurchasesLambdaFunction",
     )
+    sending = {"sqs:GetQueueUrl", "sqs:SendMessage"}  # the shared line's hand-off
+    reading = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert sending <= actions["DefaultLambdaFunction"]
+    assert not reading & actions["DefaultLambdaFunction"]
+    assert sending | reading <= actions["LineWorkerLambdaFunction"]
+    for name in set(roles) - {"DefaultLambdaFunction", "LineWorkerLambdaFunction"}:
+        assert not any(a.startswith("sqs:") for a in actions[name]), name
     for name in paying:
         assert {"ssm:GetParameters", "kms:Decrypt", "execute-api:ManageConnections"} <= actions[
             name
@@ -142,6 +156,23 @@ def test_each_function_has_its_own_narrow_role(packaged: Packaged) -> None:
         )
     expire = functions["ExpireCardsLambdaFunction"]["Properties"]["Environment"]["Variables"]
     assert not any(k.startswith("STRIPE") for k in expire)
+
+
+def test_the_shared_lines_queue_is_encrypted_and_keeps_what_fails(packaged: Packaged) -> None:
+    queues = packaged.of_type("AWS::SQS::Queue")
+    line = queues["LineQueue"]["Properties"]
+    assert line["QueueName"] == "couchpay-ci-line" and line["SqsManagedSseEnabled"] is True
+    assert line["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["LineDeadLetterQueue", "Arn"]
+    }
+    assert queues["LineDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    mappings = packaged.of_type("AWS::Lambda::EventSourceMapping").values()
+    (feed,) = [m for m in mappings if "LineQueue" in json.dumps(m["Properties"]["EventSourceArn"])]
+    assert feed["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert feed["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 20
+    worker = packaged.of_type("AWS::Lambda::Function")["LineWorkerLambdaFunction"]
+    assert worker["Properties"]["ReservedConcurrentExecutions"] == 20
+    assert line["VisibilityTimeout"] >= 6 * worker["Properties"]["Timeout"]
 
 
 def test_the_package_holds_couchpay_and_its_dependencies(packaged: Packaged) -> None:

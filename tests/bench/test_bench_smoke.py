@@ -16,7 +16,16 @@ import pytest
 from bench.report import Row, Section
 from bench.stack import Stack
 
-from bench import coldstart, connections, history, purchase, report, showtime, wallet
+from bench import (
+    coldstart,
+    connections,
+    history,
+    purchase,
+    report,
+    showtime,
+    showtime_aws,
+    wallet,
+)
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +90,15 @@ def test_showtime_counts_every_fan_and_stripe_call(tmp_path: Path) -> None:
         assert sum(slots["outcomes"].values()) == 10
     else:
         assert "--capacity" in slots["why"] and section.rows[-1].couchpay is None
+
+
+def test_showtime_on_the_offline_aws_stack_counts_every_fan(tmp_path: Path) -> None:
+    section = showtime_aws.run(tmp_path / "aws", fans=8)
+    well_formed(section, "showtime-aws")
+    main = section.details["main"]
+    assert sum(main["outcomes"].values()) == 8  # every fan has an outcome or is counted out
+    assert main["stand_in"]["payment_intents_created"] >= main["paid"] > 0
+    assert all(r.benchmark.startswith("showtime on the offline AWS stack") for r in section.rows)
 
 
 def test_history(tmp_path: Path) -> None:

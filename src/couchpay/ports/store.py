@@ -29,11 +29,11 @@ from couchpay.domain.events import (
     remembering,
 )
 from couchpay.domain.purchases import Purchase, held_units
-from couchpay.domain.refunds import Refund
 from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys
 from couchpay.ports.outbox import OutboxStore
 from couchpay.ports.purchase_queries import PurchaseQueries, newest_first_page
+from couchpay.ports.refund_store import RefundStore, StoreError
 
 SETTLED_FIELDS = (
     "updated_at",
@@ -48,10 +48,6 @@ SETTLED_FIELDS = (
     "dispute",
 )
 """What ``settle_purchase`` may change on a purchase; everything else is fixed at the claim."""
-
-
-class StoreError(RuntimeError):
-    """The store broke one of its own invariants (e.g. a claim whose record cannot be read)."""
 
 
 def catalog_order(item: CatalogItem) -> tuple[int, str, str]:
@@ -69,7 +65,7 @@ class LiveCardExists(Exception):
         """The live card that holds the fingerprint, when the store can tell."""
 
 
-class Store(PurchaseQueries, OutboxStore, ABC):
+class Store(PurchaseQueries, OutboxStore, RefundStore, ABC):
     """Operator look-ups and erasure: ``PurchaseQueries``; the outbox: ``OutboxStore``."""
 
     fast_reads = False
@@ -271,30 +267,6 @@ class Store(PurchaseQueries, OutboxStore, ABC):
     ) -> list[Purchase]:
         """Up to ``count`` of the user's purchases, by (created_at, transaction_id) descending,
         strictly before ``before`` (a stored ``created_at`` text and a transaction id)."""
-
-    # refunds -------------------------------------------------------------------------------
-    def claim_refund(self, refund: Refund) -> tuple[Refund, bool]:
-        """Insert unless ``refund_key`` exists. Returns (stored record, True if ours)."""
-        if self._insert_refund(refund):
-            return refund, True
-        existing = self._get_refund(refund.refund_key)
-        if existing is None:
-            raise StoreError(f"refund {refund.refund_key} neither claimed nor found")
-        return existing, False
-
-    @abstractmethod
-    def _insert_refund(self, refund: Refund) -> bool:
-        """Insert unless ``refund_key`` exists; False when it did."""
-
-    @abstractmethod
-    def _get_refund(self, refund_key: str) -> Refund | None: ...
-
-    @abstractmethod
-    def update_refund(self, refund: Refund) -> None: ...
-
-    @abstractmethod
-    def list_refunds(self, transaction_id: str) -> list[Refund]:
-        """Oldest first."""
 
     # webhooks ------------------------------------------------------------------------------
     @abstractmethod

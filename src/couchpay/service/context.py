@@ -14,6 +14,7 @@ from couchpay.ports.metrics import Metrics
 from couchpay.ports.notifier import Notifier, NullNotifier
 from couchpay.ports.store import Store
 from couchpay.service.admission import Line
+from couchpay.service.shared_line import SharedLine
 
 
 def utc_now() -> datetime:
@@ -44,6 +45,8 @@ class Services:
     """With no line (Lambda): how long a copy of an open purchase waits for its outcome (never
     past the invocation's time budget). With a line, copies never wait: they are told."""
     sleep: Callable[[float], None] = time.sleep
+    shared_line: SharedLine | None = None
+    """On AWS: the line every Lambda instance shares (``shared_sending``); None elsewhere."""
     caller_email: str | None = None
     """The signed-in user's email, from their token's ``email`` claim (when it has one): set on a
     per-connection copy (``for_caller``), used as the PaymentIntent's ``receipt_email``."""

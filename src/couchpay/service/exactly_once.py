@@ -103,6 +103,10 @@ def waiting(purchase: Purchase, joined_at: float) -> Waiting:
 def _admit(svc: Services, purchase: Purchase) -> PurchaseOutcome:
     """Straight to Stripe when the line is empty and the rate allows; otherwise into the line."""
     line = svc.line
+    if line is None and svc.shared_line is not None:
+        from couchpay.service import shared_sending  # it builds on this module
+
+        return shared_sending.admit(svc, purchase)
     if line is None:
         try:
             return charge(svc, purchase)

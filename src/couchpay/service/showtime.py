@@ -15,11 +15,14 @@ the runner, never here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from couchpay.domain.errors import Busy, GatewayBusy
+from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import PurchaseStatus
+from couchpay.service import shared_sending
 from couchpay.service.admission import Line, Ticket, Waiting
 from couchpay.service.context import Services
 from couchpay.service.exactly_once import PurchaseOutcome, charge, waiting
@@ -158,17 +161,24 @@ def reload(svc: Services, limit: int = 100_000) -> int:
 def settle_open(svc: Services, times: SettleTimes) -> ReconcileSummary:
     """The settlement pass over what this process's line does not hold."""
     line = svc.line
-    _measure_open(svc)
+    open_ = _measure_open(svc)
+    holding: Callable[[str], bool] = lambda tx: False  # noqa: E731
+    if line is not None:
+        holding = lambda tx: line.ticket(tx) is not None  # noqa: E731
+    elif svc.shared_line is not None:  # AWS: the shared line's worker owns what it holds
+        owned = {p.transaction_id for p in open_ if shared_sending.held(svc, p)}
+        holding = owned.__contains__
     return reconcile(
         svc,
         older_than=min(times.pending_after, times.abandon_after),
         abandon_after=times.abandon_after,
-        holding=(lambda tx: line.ticket(tx) is not None) if line is not None else lambda tx: False,
+        holding=holding,
     )
 
 
-def _measure_open(svc: Services) -> None:
+def _measure_open(svc: Services) -> list[Purchase]:
     now = svc.now()
     open_ = svc.store.list_unsettled_purchases(now, 100_000)
     oldest = min((p.created_at for p in open_), default=now)
     svc.metrics.open_purchases(len(open_), (now - oldest).total_seconds())
+    return open_

@@ -83,7 +83,16 @@ def runtime() -> Runtime:
             c = _secrets.with_secrets(config(), dict(os.environ))  # once per container
             if c.offline:
                 raise ConfigError("STRIPE_SECRET_KEY_PARAMETER (an SSM parameter) is required")
-            _state["runtime"] = bootstrap.start(c, transport=connections(), with_line=False)
+            from couchpay.entrypoints.aws_lambda._line import shared_line
+
+            started = bootstrap.start(c, transport=connections(), with_line=False)
+            line = shared_line(c, started.services.store)
+            if line is not None:  # the line paces Stripe's calls and takes its 429s back
+                started.services.shared_line = line
+                started.services.gateway = bootstrap.build_gateway(
+                    c.stripe_secret_key or "", started.stripe_api_base, paced=True
+                )
+            _state["runtime"] = started
         found: Runtime = _state["runtime"]
         return found
 

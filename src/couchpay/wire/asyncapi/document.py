@@ -11,12 +11,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from couchpay import __version__
 from couchpay.wire import replies as reply_models
-from couchpay.wire.asyncapi.checks import (
-    _check_coverage,
-    _envelope,
-    check_examples,
-    reply_examples,
-)
+from couchpay.wire.asyncapi.checks import _check_coverage, _envelope, check_examples, reply_examples
 from couchpay.wire.asyncapi.content import (
     ACTIONS,
     ASYNCAPI_VERSION,
