@@ -112,6 +112,16 @@ class TestOperatorQueries:
         paid, _ = store.find_purchases(PurchaseFilter(status=_P.SUCCEEDED), 10, None)
         assert [x.status for x in paid] == [_P.SUCCEEDED]
 
+    def test_a_cursor_already_past_since_gives_an_empty_page(self, store: Store) -> None:
+        _fill(store)
+        first, cursor = store.find_purchases(PurchaseFilter(), 4, None)
+        assert cursor is not None
+        later = PurchaseFilter(since=first[0].created_at + timedelta(minutes=1))
+        assert store.find_purchases(later, 4, cursor) == ([], None)
+        for status in (None, _P.SUCCEEDED):
+            where = PurchaseFilter(status=status, since=first[0].created_at + timedelta(days=1))
+            assert store.find_purchases(where, 4, cursor) == ([], None)
+
     def test_find_refuses_bad_limits_and_cursors(self, store: Store) -> None:
         for limit in (0, -1, 501):
             with pytest.raises(BadRequest, match="invalid limit"):

@@ -158,6 +158,18 @@ def test_automatic_update_never_revives_deleted_or_failed_cards(
     assert store.cards["c"].active is False
 
 
+def test_automatic_update_never_gives_a_removed_card_a_name_again(
+    svc: Services, store: MemoryStore
+) -> None:
+    """`users forget` erased the name on a cancelled card; Stripe's detached PaymentMethod still
+    has its billing name, and a late `payment_method.automatically_updated` carries it."""
+    forgotten = card(store, "c", 10, 2026, status=CardStatus.CANCELLED, active=False)
+    store.update_card(replace(forgotten, name_on_card=None))
+    facts = replace(facts_for(forgotten, exp_year=2030), name_on_card="Ada Lovelace")
+    apply_card_update(svc, facts)
+    assert store.cards["c"].name_on_card is None and store.cards["c"].exp_year == 2030
+
+
 def test_automatic_update_with_an_expiry_still_past_keeps_the_card_expired(
     svc: Services, store: MemoryStore
 ) -> None:

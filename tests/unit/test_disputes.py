@@ -124,6 +124,24 @@ def test_an_inquiry_may_become_a_chargeback_and_a_new_dispute_follows_a_closed_o
     assert stored(store) is not None and stored(store).dispute_id == newer.dispute_id  # type: ignore[union-attr]
 
 
+def test_a_chargeback_whose_event_comes_before_the_inquirys_closing_is_kept(
+    svc: Services, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    """Stripe opens a chargeback after an inquiry; the chargeback's event arrives first, the
+    inquiry's closing after it. The chargeback stands: the fan's entitlements stay suspended."""
+    paid(store, gateway)
+    stripe_says(gateway, DisputeStatus.WARNING_NEEDS_RESPONSE)
+    handle_event(svc, event("created"))
+    chargeback = stripe_says(
+        gateway, DisputeStatus.NEEDS_RESPONSE, dispute_id="dp_2", created_at=T + timedelta(1)
+    )
+    assert handle_event(svc, event("created", 2, "dp_2"))[0] == "dispute needs_response"
+    stripe_says(gateway, DisputeStatus.WARNING_CLOSED)  # the inquiry's closing, late
+    assert handle_event(svc, event("closed", 3))[0] == "no change"
+    kept = stored(store)
+    assert kept is not None and kept.dispute_id == chargeback.dispute_id and kept.open
+
+
 def test_a_purchase_without_its_intent_id_is_found_by_our_transaction_id(
     svc: Services, store: MemoryStore, gateway: FakeGateway
 ) -> None:

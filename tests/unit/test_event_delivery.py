@@ -161,3 +161,49 @@ def test_subjects_side_by_side_each_in_order() -> None:
     for n in range(12):
         sent = [s[2] for s in poster.sent if s[1] == f"purchase:tx-{n}"]
         assert sent == ([1] if n == 5 else [1, 2])
+
+
+def test_an_endpoint_that_is_down_holds_back_only_itself() -> None:
+    """The warehouse is down: the stream still gets every event, in order; the warehouse gets
+    them all, in order, once it is back."""
+    store, poster, clock, feed = setup((A, B))
+    for n in range(3):
+        paid_and_refunded(store, f"tx-{n}")
+        poster.answer[(A, f"purchase:tx-{n}")] = 503
+    deliver_pending(feed)
+    to_b = [(s[1], s[2]) for s in poster.sent if s[0] == B]
+    assert sorted(to_b) == [(f"purchase:tx-{n}", q) for n in range(3) for q in (1, 2)]
+    assert [s for s in poster.sent if s[0] == A and s[2] == 2] == []  # A: never #2 before #1
+    for n in range(3):
+        del poster.answer[(A, f"purchase:tx-{n}")]
+    for _ in range(3):
+        clock.now += timedelta(minutes=1)
+        deliver_pending(feed)
+    assert store.outbox_pending(10) == []
+    for n in range(3):
+        assert [s[2] for s in poster.sent if s[0] == A and s[1] == f"purchase:tx-{n}"] == [1, 1, 2]
+    assert len([s for s in poster.sent if s[0] == B]) == 6  # B never got anything twice
+
+
+def test_events_waiting_only_for_a_removed_endpoint_stop_being_pending() -> None:
+    store, poster, clock, feed = setup((A, B))
+    paid_and_refunded(store, "tx-1")
+    poster.answer[(B, "purchase:tx-1")] = 503
+    deliver_pending(feed)
+    assert len(store.outbox_pending(10)) == 2
+    feed.settings = FeedSettings((A,), "whsec_x", 5, 60, parallel_subjects=1)
+    clock.now += timedelta(minutes=1)
+    deliver_pending(feed)
+    assert store.outbox_pending(10) == []
+
+
+def test_events_held_back_behind_a_failure_do_not_crowd_out_new_ones() -> None:
+    store, poster, clock, feed = setup()
+    for n in range(3):
+        paid_and_refunded(store, f"tx-{n}")
+        poster.answer[(A, f"purchase:tx-{n}")] = 503
+    deliver_pending(feed, limit=3)
+    clock.now += timedelta(seconds=1)  # all three subjects wait out their backoff
+    paid_and_refunded(store, "tx-new")
+    deliver_pending(feed, limit=3)
+    assert [s[2] for s in poster.sent if s[1] == "purchase:tx-new"] == [1, 2]

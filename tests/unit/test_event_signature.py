@@ -31,6 +31,9 @@ def test_one_matching_signature_of_several_is_enough_during_a_rotation() -> None
         (BODY, "", "no signature header"),
         (BODY, "v1=abc", "malformed"),
         (BODY, f"t=soon,v1={'0' * 64}", "malformed"),
+        (BODY, "t=\u00b2,v1=ab", "malformed"),  # a digit to str.isdigit, not to int()
+        (BODY, f"t={'9' * 5000},v1=ab", "malformed"),  # past int()'s digit limit
+        (BODY, f"t={NOW},v1=\u00e9", "does not match"),  # not ASCII: compare_digest would raise
     ],
 )
 def test_bad_signatures_are_rejected(body: bytes, header: str, why: str) -> None:

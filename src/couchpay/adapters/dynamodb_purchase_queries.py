@@ -76,6 +76,9 @@ class DynamoDbPurchaseQueries(DynamoDbTables):
         values: rows.Item = {":h": hash_value}
         names = {"#h": hash_name}
         since = where.since_key
+        if upper is not None and since is not None and since > upper:
+            return iter(())  # a cursor already past ``since``: nothing left (DynamoDB refuses
+            # a BETWEEN whose bounds are the wrong way round)
         if upper is not None and since is not None:  # BETWEEN is inclusive: upper is dropped
             condition += " AND created_key BETWEEN :since AND :upper"
             values.update({":since": since, ":upper": upper})

@@ -5,8 +5,8 @@ paid charge). The record is what Stripe said when we last re-read it; webhook pa
 trusted. Invariants (``Dispute.supersedes``): a dispute only moves forward — an inquiry may become
 a chargeback, anything open may close, a closed dispute stays closed with its outcome — so a late,
 repeated or out-of-order re-read never moves it backwards. A different dispute id replaces the
-stored one only once the stored one is closed and the new one is newer (a fresh chargeback after
-a closed inquiry)."""
+stored one when it was opened later (a chargeback after an inquiry, whichever of their events
+arrives first); an older one never replaces a newer one."""
 
 from __future__ import annotations
 
@@ -89,7 +89,9 @@ class Dispute:
         if stored is None:
             return True
         if stored.dispute_id != self.dispute_id:
-            return stored.status.closed and self.created_at > stored.created_at
+            # A charge has one live dispute at a time: the newer one is the one that counts (a
+            # chargeback opened after an inquiry, even when the inquiry's closing comes later).
+            return self.created_at > stored.created_at
         if stored.status.closed:
             return False  # closed stays closed, with the outcome first recorded
         if self.status.rank != stored.status.rank:

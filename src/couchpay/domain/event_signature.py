@@ -39,11 +39,12 @@ def check(secret: str, header: str | None, body: bytes, now: float, tolerance: i
     parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
     stamps = [v for k, v in parts if k.strip() == "t"]
     sigs = [v.strip() for k, v in parts if k.strip() == "v1"]
-    if len(stamps) != 1 or not stamps[0].strip().isdigit() or not sigs:
+    stamp = stamps[0].strip() if len(stamps) == 1 else ""
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not sigs:
         raise EventSignatureError("malformed signature header")
-    timestamp = int(stamps[0])
-    expected = signature(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, s) for s in sigs):
+    timestamp = int(stamp)
+    expected = signature(secret, timestamp, body).encode()
+    if not any(hmac.compare_digest(expected, s.encode("ascii", "replace")) for s in sigs):
         raise EventSignatureError("signature does not match")
     if abs(now - timestamp) > tolerance:
         raise EventSignatureError("timestamp outside the tolerance")

@@ -126,6 +126,28 @@ class OutboxStore(ABC):
 
         return self._outbox_change(event, change)
 
+    def outbox_defer(self, event: OutboxEvent, until: datetime) -> OutboxEvent:
+        """Held back behind an earlier event of its subject: not due before ``until`` (no
+        attempt counted)."""
+
+        def change(e: OutboxEvent) -> OutboxEvent:
+            if not e.pending or (e.next_attempt_at is not None and e.next_attempt_at >= until):
+                return e
+            return replace(e, next_attempt_at=until)
+
+        return self._outbox_change(event, change)
+
+    def outbox_complete(self, event: OutboxEvent, endpoints: list[str]) -> OutboxEvent:
+        """Every one of ``endpoints`` has acknowledged the event (an endpoint it still waited for
+        was removed from the settings): it stops being pending."""
+
+        def change(e: OutboxEvent) -> OutboxEvent:
+            if not e.pending or any(k not in e.delivered for k in endpoints):
+                return e
+            return replace(e, pending=False, attempts=0, next_attempt_at=None, last_error=None)
+
+        return self._outbox_change(event, change)
+
     def outbox_replay(self, event: OutboxEvent) -> OutboxEvent:
         """Deliver again, to every endpoint, at once (receivers dedupe by id)."""
 

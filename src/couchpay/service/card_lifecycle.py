@@ -111,19 +111,22 @@ def _expire_one(svc: Services, card_id: str, now: datetime) -> int:
 def apply_card_update(svc: Services, facts: CardFacts) -> list[Card]:
     """``payment_method.automatically_updated``: Stripe renewed or replaced the card behind a
     PaymentMethod. Every card stored for it gets the new expiry, last four and brand; an
-    ``expired`` card whose new expiry is not past is ``live`` again. Returns the cards as
-    stored afterwards (unchanged ones are not written again)."""
+    ``expired`` card whose new expiry is not past is ``live`` again. A removed card (deleted by
+    the fan, detached, or its owner forgotten) keeps its facts current but never takes a name
+    from Stripe: an erased name stays erased. Returns the cards as stored afterwards (unchanged
+    ones are not written again)."""
     now = svc.now()
     result = []
     for stale in svc.store.find_cards_by_token(facts.payment_method_id):
         card = svc.store.get_card(stale.card_id) or stale
+        name = (facts.name_on_card or card.name_on_card) if card.active else card.name_on_card
         updated = replace(
             card,
             brand=facts.brand or card.brand,
             last_four=facts.last_four or card.last_four,
             exp_month=facts.exp_month,
             exp_year=facts.exp_year,
-            name_on_card=facts.name_on_card or card.name_on_card,
+            name_on_card=name,
         )
         if updated.status is CardStatus.EXPIRED and updated.active and not updated.is_expired(now):
             updated = replace(updated, status=CardStatus.LIVE)

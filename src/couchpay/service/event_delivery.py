@@ -131,44 +131,61 @@ def deliver_subjects(feed: Feed, subjects: Iterable[str]) -> PassSummary:
 
 
 def _deliver_subject(feed: Feed, subject: str, summary: PassSummary) -> bool:
-    """Send the subject's pending events in order; False when one of them must wait."""
+    """Send the subject's pending events in order, **per endpoint**: an endpoint that has not
+    taken an earlier event of the subject (it failed, waits out its backoff, or gave no answer
+    this pass) is not sent the later ones, and nothing holds back the other endpoints. A later
+    event held back only for such an endpoint waits as long as the event before it (so held-back
+    events never crowd the pass). False when the subject has to wait for some endpoint."""
+    keys = dict(zip(feed.keys, feed.settings.urls, strict=True))
+    blocked: set[str] = set()
+    waits_until: datetime | None = None
     for event in feed.store.outbox_subject(subject):
         if not event.pending:
             continue
-        if event.next_attempt_at is not None and event.next_attempt_at > feed.now():
-            return False
-        if not _deliver_event(feed, event, summary):
-            return False
-    return True
-
-
-def _deliver_event(feed: Feed, event: OutboxEvent, summary: PassSummary) -> bool:
-    body = body_of(event)
-    for url, key in zip(feed.settings.urls, feed.keys, strict=True):
-        if key in event.delivered:
+        missing = [k for k in keys if k not in event.delivered]
+        if not missing:  # every endpoint has it (one was removed from the settings meanwhile)
+            feed.store.outbox_complete(event, list(keys))
             continue
-        if key in summary.unreachable:
-            return False  # stays due: the next pass tries again
-        error = _post(feed, url, event, body)
-        if error is not None:
-            if error.startswith(NO_ANSWER):
-                summary.unreachable.add(key)
-            retry_at = feed.now() + feed.settings.backoff(event.attempts + 1)
-            feed.store.outbox_failed(event, error, retry_at)
-            summary.add(failed=1)
-            log.warning(
-                "event %s (%s #%d) to %s: %s; next attempt at %s",
-                event.event_id,
-                event.subject,
-                event.sequence,
-                key,
-                error,
-                retry_at.isoformat(),
-            )
-            return False
-        event = feed.store.outbox_delivered(event, key, feed.keys, feed.now())
+        if event.next_attempt_at is not None and event.next_attempt_at > feed.now():
+            blocked.update(missing)
+            waits_until = max(waits_until or event.next_attempt_at, event.next_attempt_at)
+            continue
+        held = [k for k in missing if k in blocked or k in summary.unreachable]
+        current = event
+        for key in [k for k in missing if k not in held]:
+            current, retry_at = _send(feed, current, keys[key], key, summary)
+            if retry_at is not None:
+                blocked.add(key)
+                waits_until = max(waits_until or retry_at, retry_at)
+        if held:
+            blocked.update(held)
+            until = waits_until or feed.now() + feed.settings.backoff(1)
+            feed.store.outbox_defer(current, until)
+    return not blocked
+
+
+def _send(
+    feed: Feed, event: OutboxEvent, url: str, key: str, summary: PassSummary
+) -> tuple[OutboxEvent, datetime | None]:
+    """Post ``event`` to one endpoint; the stored event, and when to retry if it failed."""
+    error = _post(feed, url, event, body_of(event))
+    if error is None:
         summary.add(delivered=1)
-    return True
+        return feed.store.outbox_delivered(event, key, feed.keys, feed.now()), None
+    if error.startswith(NO_ANSWER):
+        summary.unreachable.add(key)
+    retry_at = feed.now() + feed.settings.backoff(event.attempts + 1)
+    summary.add(failed=1)
+    log.warning(
+        "event %s (%s #%d) to %s: %s; next attempt at %s",
+        event.event_id,
+        event.subject,
+        event.sequence,
+        key,
+        error,
+        retry_at.isoformat(),
+    )
+    return feed.store.outbox_failed(event, error, retry_at), retry_at
 
 
 def _post(feed: Feed, url: str, event: OutboxEvent, body: bytes) -> str | None:
