@@ -29,7 +29,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def racing_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """For races between many writers at once: not moto, whose server is not atomic across
     threads (seen here: 8 claims won for 5 units with 5 units counted, and "dictionary changed
-    size during iteration" inside moto). Amazon's DynamoDB Local stands for DynamoDB."""
+    size during iteration" inside moto; two winners of one card's uniqueness item once the save
+    became a transaction with its event). Amazon's DynamoDB Local stands for DynamoDB."""
     yield from _open(request, tmp_path)
 
 
