@@ -178,6 +178,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         """CREATE INDEX IF NOT EXISTS purchases_disputed_newest
             ON purchases (created_at DESC, transaction_id DESC) WHERE dispute IS NOT NULL""",
     ),
+    # 10: the shared line's slot of a queued purchase (AWS; a reconnect is told its place)
+    ("ALTER TABLE purchases ADD COLUMN line_slot_at TEXT",),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

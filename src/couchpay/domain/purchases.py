@@ -57,6 +57,9 @@ class Purchase:
     save_card: bool = False
     """The card was typed in with "save this card": it joins the wallet once the payment
     succeeds (never a declined one)."""
+    line_slot_at: datetime | None = None
+    """On AWS, while ``queued``: when the shared line will send it (its slot). A copy of the
+    request (a reconnect) is told its place from it."""
     dispute: Dispute | None = None
     """The cardholder's dispute of the charge, as Stripe last said (``domain.disputes``)."""
 

@@ -45,6 +45,7 @@ SETTLED_FIELDS = (
     "failure_message",
     "stripe_response",
     "refunded_cents",
+    "line_slot_at",
     "dispute",
 )
 """What ``settle_purchase`` may change on a purchase; everything else is fixed at the claim."""

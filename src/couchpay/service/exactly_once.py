@@ -202,6 +202,12 @@ def _replay(svc: Services, purchase: Purchase, digest: str) -> PurchaseOutcome:
     if purchase.request_hash != digest:
         raise RequestIdReused()
     line = svc.line
+    if line is None and svc.shared_line is not None:
+        from couchpay.service import shared_sending  # it builds on this module
+
+        place = shared_sending.place_of(svc, purchase)
+        if place is not None:  # queued in the shared line: its place, never a wait here
+            return PurchaseOutcome(purchase, ticket=place)
     if line is None:
         return _with_secret(svc, _when_settled(svc, purchase))
     if purchase.status.settled:

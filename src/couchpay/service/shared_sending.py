@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from couchpay import time_budget
 from couchpay.domain.errors import Busy, GatewayBusy
@@ -86,6 +88,7 @@ def deliver(svc: Services, purchase: Purchase, slot: Slot) -> PurchaseOutcome:
     """Send at the slot (waiting here when it fits) or hand to the worker; see the module."""
     line = _line(svc)
     while True:
+        purchase = _remember(svc, purchase, slot.at)
         now = _epoch(svc)
         wait = slot.at - now
         if not _fits_here(line, max(0.0, wait)):
@@ -103,6 +106,26 @@ def deliver(svc: Services, purchase: Purchase, slot: Slot) -> PurchaseOutcome:
             return outcome
         purchase = outcome.purchase  # sent again at a new slot, with the same idempotency key
         slot = take_slot(line, lambda: _epoch(svc), any_wait=True) or slot
+
+
+def _remember(svc: Services, purchase: Purchase, slot_at: float) -> Purchase:
+    """A queued purchase records its slot (a copy of the request, from a reconnect, is told its
+    place from it); the record as stored."""
+    at = datetime.fromtimestamp(slot_at, UTC)
+    if purchase.status is not _P.QUEUED or purchase.line_slot_at == at:
+        return purchase
+    slotted = replace(purchase, line_slot_at=at, updated_at=svc.now())
+    if svc.store.settle_purchase(slotted, _P.QUEUED, read_at=purchase.updated_at):
+        return slotted
+    return svc.store.get_purchase(purchase.transaction_id) or purchase
+
+
+def place_of(svc: Services, purchase: Purchase) -> Ticket | None:
+    """Where a queued purchase stands in the shared line (None: not queued, or no slot yet)."""
+    line = svc.shared_line
+    if line is None or purchase.status is not _P.QUEUED or purchase.line_slot_at is None:
+        return None
+    return ticket(line, purchase.line_slot_at.timestamp(), _epoch(svc))
 
 
 def _unanswered(svc: Services, line: SharedLine, purchase: Purchase) -> bool:
