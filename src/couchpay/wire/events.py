@@ -29,7 +29,9 @@ class EventPaidLine(FeedModel):
     quantity: int = Field(ge=1)
     unitPriceCents: int = Field(ge=0, description="The price paid for one, in cents.")
     showStartsAt: AwareDatetime | None = Field(
-        description="A livestream's show start (UTC), when the catalog has one."
+        description="A livestream's show start (UTC) when the purchase was paid, if the catalog "
+        "had one. A rescheduled show sends no event: take the current time from "
+        "get-user-entitlements (or the catalog)."
     )
 
 

@@ -79,7 +79,7 @@ ENTITLEMENT_ACTIONS: dict[str, ActionDoc] = {
             )
         },
         failures=(
-            ("bad_request", "The cursor is not one this service gave out, or a bad `limit`."),
+            ("bad_request", "The cursor is not one this service gave out."),
             *COMMON_FAILURES,
         ),
     ),

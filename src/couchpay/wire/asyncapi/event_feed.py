@@ -121,7 +121,7 @@ def add_event_feed(doc: dict[str, Any]) -> dict[str, Any]:
         messages[event_type.value] = {
             "name": event_type.value,
             "title": event_type.value,
-            "summary": (model.__doc__ or "").strip(),
+            "summary": " ".join((model.__doc__ or "").split()).replace("``", "`"),
             "contentType": "application/json",
             "payload": {"$ref": SCHEMA_REF.format(model=model.__name__)},
             "headers": HEADERS,
