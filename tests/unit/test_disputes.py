@@ -13,7 +13,7 @@ from couchpay.domain.errors import BadRequest
 from couchpay.domain.purchases import Purchase
 from couchpay.domain.statuses import PaymentIntentStatus, PurchaseStatus
 from couchpay.ports.gateway import DisputeResult, PaymentIntentResult
-from couchpay.ports.refund_store import StoreError
+from couchpay.ports.store_errors import StoreError
 from couchpay.service.context import Services
 from couchpay.service.refunds import refund_purchase
 from couchpay.service.webhooks import WebhookEvent, handle_event

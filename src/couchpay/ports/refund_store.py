@@ -7,11 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from couchpay.domain.refunds import Refund
-
-
-class StoreError(RuntimeError):
-    """The store broke one of its own invariants (e.g. a claim whose record cannot be read).
-    Defined here, the first of the store's halves; ``ports.store`` exports it."""
+from couchpay.ports.store_errors import StoreError
 
 
 class RefundStore(ABC):

@@ -33,7 +33,8 @@ from couchpay.domain.statuses import CardStatus, PurchaseStatus
 from couchpay.ports import stored_keys
 from couchpay.ports.outbox import OutboxStore
 from couchpay.ports.purchase_queries import PurchaseQueries, newest_first_page
-from couchpay.ports.refund_store import RefundStore, StoreError
+from couchpay.ports.refund_store import RefundStore
+from couchpay.ports.store_errors import StoreError
 
 SETTLED_FIELDS = (
     "updated_at",

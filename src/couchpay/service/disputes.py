@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from couchpay.domain.disputes import Dispute
 from couchpay.domain.purchases import Purchase
-from couchpay.ports.refund_store import StoreError
+from couchpay.ports.store_errors import StoreError
 from couchpay.service.context import Services
 
 log = logging.getLogger(__name__)

@@ -88,9 +88,10 @@ def deliver(svc: Services, purchase: Purchase, slot: Slot) -> PurchaseOutcome:
     """Send at the slot (waiting here when it fits) or hand to the worker; see the module."""
     line = _line(svc)
     while True:
-        purchase = _remember(svc, purchase, slot.at)
         now = _epoch(svc)
         wait = slot.at - now
+        if wait > 0:  # it will wait (here or with the worker): a reconnect is told from this
+            purchase = _remember(svc, purchase, slot.at)
         if not _fits_here(line, max(0.0, wait)):
             return _hand_off(svc, line, purchase, slot.at, now)
         if wait > 0:
